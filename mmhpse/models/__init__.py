@@ -1,0 +1,2 @@
+# Each sub-package registers its modules on import.
+from . import backbones, body_models, estimators, heads, losses, selfsup  # noqa: F401
