@@ -1,0 +1,221 @@
+"""Find the ResNet backbone inside a checkpoint of any of the usual releases.
+
+Every pre-training of the study ends as a ResNet whose state-dict names follow torchvision /
+mmpretrain / mmpose (``conv1``, ``bn1``, ``layer{1-4}.{j}.conv{1,2,3}``, ``bn{1,2,3}``,
+``downsample.{0,1}``). The releases differ only in where that backbone sits in the file:
+
+========================  =============================================
+release                    backbone keys
+========================  =============================================
+mmhpse / mmpretrain        ``state_dict`` → ``backbone.``
+mmpose (SimpleBaseline)    ``state_dict`` → ``backbone.``
+torchvision / DetCon (*)   top level, no prefix, plus ``fc.``
+MoCo (official)            ``state_dict`` → ``module.encoder_q.``
+SwAV (official)            top level → ``module.``
+SimpleBaseline (official)  ``module.backbone.`` or ``backbone.``
+========================  =============================================
+
+(*) the DeepMind DetCon release is a JAX checkpoint; its PyTorch conversions use torchvision names.
+
+:func:`extract_resnet_backbone` finds the prefix, checks the layout against the expected names and
+shapes of a ResNet of the detected (or requested) depth, and returns the backbone state dict with
+the prefix removed.
+"""
+from collections import OrderedDict
+from typing import Dict, List, Mapping, Optional, Tuple
+
+import torch
+
+# depth -> (block type, blocks per stage)
+RESNET_ARCH = {
+    18: ('BasicBlock', (2, 2, 2, 2)),
+    34: ('BasicBlock', (3, 4, 6, 3)),
+    50: ('Bottleneck', (3, 4, 6, 3)),
+    101: ('Bottleneck', (3, 4, 23, 3)),
+    152: ('Bottleneck', (3, 8, 36, 3)),
+}
+
+# Prefixes of the releases, in the order they win when one checkpoint holds several backbones
+# (e.g. MoCo's query and key encoders, BYOL's online and target networks).
+KNOWN_PREFIXES = ('backbone.', 'module.encoder_q.', 'encoder_q.', 'module.backbone.', 'module.',
+                  '', 'model.backbone.', 'online_net.backbone.')
+
+# Buffers that some releases (pre-0.4 torch, caffe converts) do not store; they do not affect
+# the forward pass of a BN layer with momentum, so they never count as missing weights.
+IGNORED_SUFFIXES = ('num_batches_tracked', )
+
+_ANCHOR = 'layer1.0.conv1.weight'
+
+
+class BackboneExtractionError(ValueError):
+    """A checkpoint holds no ResNet backbone, or not the one asked for."""
+
+
+def _bn(name: str, channels: int) -> Dict[str, Tuple[int, ...]]:
+    return {
+        f'{name}.weight': (channels, ),
+        f'{name}.bias': (channels, ),
+        f'{name}.running_mean': (channels, ),
+        f'{name}.running_var': (channels, ),
+        f'{name}.num_batches_tracked': (),
+    }
+
+
+def resnet_state_shapes(depth: int) -> 'OrderedDict[str, Tuple[int, ...]]':
+    """Names and shapes of the backbone state dict of a torchvision-style ResNet (no ``fc``).
+
+    Args:
+        depth (int): One of 18, 34, 50, 101, 152.
+
+    Returns:
+        OrderedDict: state-dict key -> tensor shape.
+    """
+    if depth not in RESNET_ARCH:
+        raise BackboneExtractionError(
+            f'ResNet depth {depth} is not one of {sorted(RESNET_ARCH)}.')
+    block, counts = RESNET_ARCH[depth]
+    expansion = 4 if block == 'Bottleneck' else 1
+    shapes = OrderedDict()
+    shapes['conv1.weight'] = (64, 3, 7, 7)
+    shapes.update(_bn('bn1', 64))
+    inplanes = 64
+    for stage, num_blocks in enumerate(counts):
+        planes = 64 * 2**stage
+        for j in range(num_blocks):
+            p = f'layer{stage + 1}.{j}'
+            if block == 'Bottleneck':
+                shapes[f'{p}.conv1.weight'] = (planes, inplanes, 1, 1)
+                shapes.update(_bn(f'{p}.bn1', planes))
+                shapes[f'{p}.conv2.weight'] = (planes, planes, 3, 3)
+                shapes.update(_bn(f'{p}.bn2', planes))
+                shapes[f'{p}.conv3.weight'] = (planes * 4, planes, 1, 1)
+                shapes.update(_bn(f'{p}.bn3', planes * 4))
+            else:
+                shapes[f'{p}.conv1.weight'] = (planes, inplanes, 3, 3)
+                shapes.update(_bn(f'{p}.bn1', planes))
+                shapes[f'{p}.conv2.weight'] = (planes, planes, 3, 3)
+                shapes.update(_bn(f'{p}.bn2', planes))
+            stride = 1 if stage == 0 else 2
+            if j == 0 and (stride != 1 or inplanes != planes * expansion):
+                shapes[f'{p}.downsample.0.weight'] = (planes * expansion, inplanes, 1, 1)
+                shapes.update(_bn(f'{p}.downsample.1', planes * expansion))
+            inplanes = planes * expansion
+    return shapes
+
+
+def unwrap_state_dict(checkpoint: Mapping) -> Mapping[str, torch.Tensor]:
+    """The tensor dict of a checkpoint (``state_dict``, ``model`` or the top level)."""
+    if not isinstance(checkpoint, Mapping):
+        raise BackboneExtractionError(
+            f'expected a dict checkpoint, found a {type(checkpoint).__name__}')
+    for key in ('state_dict', 'model', 'model_state_dict'):
+        if isinstance(checkpoint.get(key), Mapping):
+            checkpoint = checkpoint[key]
+            break
+    tensors = {k: v for k, v in checkpoint.items() if isinstance(v, torch.Tensor)}
+    if not tensors:
+        raise BackboneExtractionError(
+            f'the checkpoint holds no tensors (top-level keys: {sorted(checkpoint)[:10]})')
+    return tensors
+
+
+def find_backbone_prefixes(state_dict: Mapping[str, torch.Tensor]) -> List[str]:
+    """All prefixes under which a ResNet ``layer1.0.conv1.weight`` occurs, best first."""
+    found = [k[:-len(_ANCHOR)] for k in state_dict if k.endswith(_ANCHOR)]
+
+    def rank(prefix):
+        known = KNOWN_PREFIXES.index(prefix) if prefix in KNOWN_PREFIXES else len(KNOWN_PREFIXES)
+        return (known, len(prefix), prefix)
+
+    return sorted(found, key=rank)
+
+
+def detect_resnet(state_dict: Mapping[str, torch.Tensor]) -> Tuple[str, Tuple[int, ...]]:
+    """Block type and blocks per stage of a prefix-free ResNet state dict."""
+    block = 'Bottleneck' if 'layer1.0.conv3.weight' in state_dict else 'BasicBlock'
+    counts = []
+    for stage in range(1, 5):
+        ids = {int(k.split('.')[1]) for k in state_dict
+               if k.startswith(f'layer{stage}.') and k.split('.')[1].isdigit()}
+        counts.append(max(ids) + 1 if ids else 0)
+    return block, tuple(counts)
+
+
+def describe_resnet(block: str, counts: Tuple[int, ...]) -> str:
+    for depth, arch in RESNET_ARCH.items():
+        if arch == (block, counts):
+            return f'ResNet-{depth} ({block})'
+    return f'a ResNet-like layout with {block} blocks per stage {counts}, which is no standard depth'
+
+
+def extract_resnet_backbone(checkpoint: Mapping,
+                            depth: Optional[int] = 50,
+                            prefix: Optional[str] = None,
+                            source: str = 'checkpoint') -> Tuple[Dict[str, torch.Tensor], dict]:
+    """Return the ResNet backbone of a checkpoint with torchvision / mmpretrain names.
+
+    Args:
+        checkpoint (Mapping): A loaded checkpoint (any release listed in the module docstring).
+        depth (int, optional): Expected ResNet depth; None accepts the detected one.
+            Defaults to 50.
+        prefix (str, optional): Prefix of the backbone keys; None detects it. Defaults to None.
+        source (str): Name of the checkpoint for messages. Defaults to ``'checkpoint'``.
+
+    Returns:
+        tuple: ``(state_dict, info)``. ``state_dict`` maps the expected names to tensors;
+        ``info`` has ``prefix``, ``depth``, ``matched``, ``missing``, ``unexpected`` (lists of
+        keys; ``unexpected`` are keys under the prefix that a ResNet does not have, e.g. ``fc.``)
+        and ``other_prefixes``.
+
+    Raises:
+        BackboneExtractionError: no ResNet backbone, another depth than ``depth``, missing
+            weights or wrong shapes. The message says what was found.
+    """
+    tensors = unwrap_state_dict(checkpoint)
+    prefixes = find_backbone_prefixes(tensors)
+    if prefix is None:
+        if not prefixes:
+            sample = ', '.join(sorted(tensors)[:5])
+            raise BackboneExtractionError(
+                f'{source} holds no ResNet backbone: no key ends with "{_ANCHOR}" '
+                f'({len(tensors)} tensors, e.g. {sample}).')
+        prefix = prefixes[0]
+    sub = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+    if _ANCHOR not in sub:
+        raise BackboneExtractionError(
+            f'{source} holds no ResNet backbone under the prefix "{prefix}" '
+            f'(prefixes with one: {prefixes}).')
+    block, counts = detect_resnet(sub)
+    found = describe_resnet(block, counts)
+    detected = next((d for d, arch in RESNET_ARCH.items() if arch == (block, counts)), None)
+    if depth is None:
+        if detected is None:
+            raise BackboneExtractionError(f'{source}: found {found}.')
+        depth = detected
+    elif detected != depth:
+        raise BackboneExtractionError(
+            f'{source}: found {found} keys under "{prefix}", expected ResNet-{depth} '
+            f'({RESNET_ARCH[depth][0]}).' if depth in RESNET_ARCH else
+            f'{source}: ResNet depth {depth} is not one of {sorted(RESNET_ARCH)}.')
+    expected = resnet_state_shapes(depth)
+    matched, missing, wrong_shape = [], [], []
+    for key, shape in expected.items():
+        if key not in sub:
+            if not key.endswith(IGNORED_SUFFIXES):
+                missing.append(key)
+        elif tuple(sub[key].shape) != shape:
+            wrong_shape.append(f'{key}: {tuple(sub[key].shape)} != {shape}')
+        else:
+            matched.append(key)
+    unexpected = sorted(k for k in sub if k not in expected)
+    if missing or wrong_shape:
+        raise BackboneExtractionError(
+            f'{source}: the ResNet-{depth} backbone under "{prefix}" is incomplete: '
+            f'{len(missing)} missing keys {missing[:20]}, {len(wrong_shape)} wrong shapes '
+            f'{wrong_shape[:20]}.')
+    state_dict = OrderedDict((k, sub[k]) for k in matched)
+    info = dict(prefix=prefix, depth=depth, matched=matched, missing=missing,
+                unexpected=unexpected, other_prefixes=[p for p in prefixes if p != prefix],
+                num_matched=len([k for k in matched if not k.endswith(IGNORED_SUFFIXES)]),
+                num_expected=len([k for k in expected if not k.endswith(IGNORED_SUFFIXES)]))
+    return state_dict, info
