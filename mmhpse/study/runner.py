@@ -1,0 +1,219 @@
+"""The study runner: prepare data, pre-train, extract backbones, fine-tune, evaluate, report.
+
+Layout under the study's ``work_dir``::
+
+    pretrain/<name>/            training job of a pre-training config (+ backbone.pth)
+    finetune/<name>/fracNNN_seedS/        fine-tuning job
+    finetune/<name>/fracNNN_seedS/test_<benchmark>/   evaluation job
+    results.md  results.csv  convergence.png  failures.json
+"""
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+from typing import Callable, Dict, List, Optional
+
+from .jobs import JobRunner
+from .report import StudyReport, read_curve
+from .spec import FinetuneJob, Pretraining, Study, load_study
+
+STRICT_INIT = 'StrictPretrained'
+
+
+class StudyRunner:
+    """Runs a :class:`~mmhpse.study.spec.Study` job by job; finished jobs are reused.
+
+    Args:
+        study (Study): The checked study.
+        repo (str): Repository root.
+        jobs (JobRunner): How jobs are launched.
+        progress (callable): Receives progress lines.
+    """
+
+    def __init__(self, study: Study, repo: str, jobs: JobRunner,
+                 progress: Callable[[str], None] = print):
+        self.study, self.repo, self.jobs, self.progress = study, repo, jobs, progress
+        self.work_dir = osp.abspath(osp.join(repo, study.work_dir))
+        self.failures: List[dict] = []
+        self.backbones: Dict[str, Optional[str]] = {}
+        self.total = self._count_jobs()
+        self.finished = 0
+        self.durations: List[float] = []
+        self.started = time.time()
+
+    # ------------------------------------------------------------------ helpers
+    def _path(self, rel: str) -> str:
+        return rel if osp.isabs(rel) else osp.join(self.repo, rel)
+
+    def _count_jobs(self) -> int:
+        s = self.study
+        pre = sum(1 for p in s.pretrainings if p.needs_training)
+        return pre + len(s.finetune_jobs()) * (1 + len(s.benchmarks))
+
+    def _step(self, label: str, result, reused: bool) -> None:
+        self.finished += 1
+        if not reused:
+            self.durations.append(result.seconds)
+        eta = ''
+        if self.durations:
+            left = (self.total - self.finished) * sum(self.durations) / len(self.durations)
+            eta = f', study eta ~{int(left // 60)}m{int(left % 60):02d}s'
+        state = 'reused' if reused else ('done' if result.ok else 'FAILED')
+        self.progress(f'[{self.finished}/{self.total}] {label}: {state}'
+                      f'{"" if reused else f" in {result.seconds:.0f}s"}{eta}')
+        if not result.ok:
+            self.failures.append(dict(job=label, log=result.log, error=result.error))
+
+    def _fail_skipped(self, label: str, reason: str) -> None:
+        self.finished += 1
+        self.failures.append(dict(job=label, log=None, error=reason))
+        self.progress(f'[{self.finished}/{self.total}] {label}: SKIPPED ({reason})')
+
+    # ------------------------------------------------------------------ stages
+    def prepare(self) -> None:
+        """Run the study's data steps whose outputs are missing (any failure aborts)."""
+        for step in self.study.prepare:
+            creates = step.get('creates')
+            if creates and osp.exists(self._path(creates)):
+                continue
+            cmd = [sys.executable if c == 'python' else c for c in step['cmd']]
+            self.progress(f'[prepare] {" ".join(step["cmd"])}')
+            env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+                p for p in (self.repo, os.environ.get('PYTHONPATH', '')) if p))
+            proc = subprocess.run(cmd, cwd=self.repo, env=env, capture_output=True, text=True)
+            if proc.returncode != 0 or (creates and not osp.exists(self._path(creates))):
+                raise RuntimeError(f'prepare step {step["cmd"]} failed (exit {proc.returncode}):'
+                                   f'\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}')
+
+    def _extract(self, p: Pretraining, checkpoint: str) -> Optional[str]:
+        out = osp.join(self.work_dir, 'pretrain', p.name, 'backbone.pth')
+        if osp.exists(out):
+            return out
+        os.makedirs(osp.dirname(out), exist_ok=True)
+        cmd = [sys.executable, osp.join(self.repo, 'tools/model_converters/extract_backbone.py'),
+               self._path(checkpoint), out, '--depth', str(p.depth)]
+        proc = subprocess.run(cmd, cwd=self.repo, capture_output=True, text=True)
+        log = osp.join(osp.dirname(out), 'extract.log')
+        with open(log, 'w') as f:
+            f.write(proc.stdout + proc.stderr)
+        if proc.returncode != 0:
+            self.failures.append(dict(job=f'extract {p.name}', log=log,
+                                      error=(proc.stderr or proc.stdout).strip()[-500:]))
+            self.progress(f'  extract {p.name}: FAILED (see {log})')
+            return None
+        self.progress(f'  extract {p.name}: {proc.stdout.strip().splitlines()[-1]}')
+        return out
+
+    def pretrain(self) -> None:
+        """Train missing pre-trainings and extract every backbone."""
+        for p in self.study.pretrainings:
+            if p.needs_training:
+                job_dir = osp.join(self.work_dir, 'pretrain', p.name)
+                label = f'pretrain {p.name}'
+                reused = self.jobs.is_done(job_dir)
+                if not reused:
+                    self.progress(f'[{self.finished + 1}/{self.total}] {label} ...')
+                config = self.jobs.write_job_config(self._path(p.config), job_dir, p.cfg_options)
+                result = self.jobs.train(config, job_dir, label)
+                self._step(label, result, reused)
+                self.backbones[p.name] = self._extract(p, result.output) if result.ok else None
+            elif p.checkpoint:
+                self.backbones[p.name] = self._extract(p, p.checkpoint)
+            else:
+                self.backbones[p.name] = ''  # no pre-training: the fine-tune config's own init
+
+    def _finetune_edit(self, job: FinetuneJob) -> Callable:
+        s, backbone = self.study, self.backbones.get(job.pretraining.name)
+
+        def edit(cfg):
+            if backbone:
+                cfg.model.backbone.init_cfg = dict(type=STRICT_INIT, checkpoint=backbone,
+                                                   prefix='backbone.')
+            if s.frozen_backbone:
+                cfg.model.frozen_backbone = True
+            cfg.randomness = dict(seed=job.seed, deterministic=False)
+
+        return edit
+
+    def finetune_and_test(self) -> StudyReport:
+        s = self.study
+        report = StudyReport([(b.name, b.prefix) for b in s.benchmarks], s.baseline,
+                             f'{s.benchmarks[0].prefix}/{s.curve_metric}')
+        for job in s.finetune_jobs():
+            name = job.pretraining.name
+            job_dir = osp.join(self.work_dir, 'finetune', job.key)
+            label = f'finetune {name} @ {round(job.fraction * 100)}% seed {job.seed}'
+            if self.backbones.get(name) is None:
+                for b in [None] + s.benchmarks:
+                    self._fail_skipped(label if b is None else f'test {b.name} of {label}',
+                                       f'pre-training {name} has no backbone')
+                continue
+            options = dict(s.finetune_cfg_options)
+            if job.fraction < 1:
+                pct = str(round(job.fraction * 100))
+                options.update({k: v.replace('{pct}', pct)
+                                for k, v in s.fraction_cfg_options.items()})
+            reused = self.jobs.is_done(job_dir)
+            if not reused:
+                self.progress(f'[{self.finished + 1}/{self.total}] {label} ...')
+            config = self.jobs.write_job_config(self._path(s.finetune_config), job_dir, options,
+                                                self._finetune_edit(job))
+            result = self.jobs.train(config, job_dir, label)
+            self._step(label, result, reused)
+            metrics = {}
+            for b in s.benchmarks:
+                test_label = f'test {b.name} of {label}'
+                if not result.ok:
+                    self._fail_skipped(test_label, 'fine-tuning failed')
+                    continue
+                test_dir = osp.join(job_dir, f'test_{b.prefix}')
+                reused_t = self.jobs.is_done(test_dir)
+                test_cfg = self.jobs.write_job_config(config, test_dir, b.cfg_options)
+                tested = self.jobs.test(test_cfg, result.output, test_dir, test_label)
+                self._step(test_label, tested, reused_t)
+                if tested.ok:
+                    with open(tested.output) as f:
+                        metrics.update({k: v for k, v in json.load(f).items()
+                                        if k.startswith(f'{b.prefix}/')})
+            if result.ok:
+                report.add(name, job.fraction, metrics, read_curve(job_dir, report.curve_key))
+        return report
+
+    def run(self) -> int:
+        """Run everything; returns the exit code (non-zero when a job failed)."""
+        os.makedirs(self.work_dir, exist_ok=True)
+        self.progress(f'study {self.study.name}: {self.total} jobs in {self.work_dir} '
+                      f'(launcher {self.jobs.launcher})')
+        self.prepare()
+        self.pretrain()
+        report = self.finetune_and_test()
+        frozen = ' with a frozen backbone (linear-probe style)' if self.study.frozen_backbone else ''
+        notes = [f'Study `{self.study.name}`; fine-tuning config '
+                 f'`{self.study.finetune_config}`{frozen}.', *self.study.notes]
+        with open(osp.join(self.work_dir, 'results.md'), 'w') as f:
+            f.write(report.markdown(f'Study results: {self.study.name}', notes))
+        report.write_csv(osp.join(self.work_dir, 'results.csv'))
+        report.plot(osp.join(self.work_dir, 'convergence.png'),
+                    f'{self.study.name}: {report.curve_key} during fine-tuning')
+        with open(osp.join(self.work_dir, 'failures.json'), 'w') as f:
+            json.dump(self.failures, f, indent=2)
+        minutes = (time.time() - self.started) / 60
+        self.progress(f'study {self.study.name} finished in {minutes:.1f} min: '
+                      f'{osp.join(self.work_dir, "results.md")}')
+        if self.failures:
+            self.progress(f'{len(self.failures)} job(s) failed:')
+            for fail in self.failures:
+                where = f' (log: {fail["log"]})' if fail['log'] else ''
+                self.progress(f'  - {fail["job"]}: {fail["error"]}{where}')
+            return 1
+        return 0
+
+
+def run_study(path: str, repo: str, launcher: str = 'none', gpus: int = 1,
+              partition: Optional[str] = None, progress: Callable[[str], None] = print) -> int:
+    """Load, check and run the study config at ``path`` (see :mod:`mmhpse.study.spec`)."""
+    study = load_study(path, root=repo)
+    jobs = JobRunner(repo, launcher=launcher, gpus=gpus, partition=partition, progress=progress)
+    return StudyRunner(study, repo, jobs, progress).run()
