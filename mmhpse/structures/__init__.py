@@ -1,0 +1,3 @@
+from .human_data_sample import HumanDataSample
+
+__all__ = ['HumanDataSample']
