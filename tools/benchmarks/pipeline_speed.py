@@ -17,6 +17,7 @@ import json
 import os
 import os.path as osp
 import statistics
+import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -24,8 +25,9 @@ from collections import defaultdict
 import cv2
 import numpy as np
 
-COCO = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), '..', 'shared',
-                'fixtures', 'coco')
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, REPO)  # run from a checkout without `pip install -e .`
+COCO = osp.join(REPO, '..', 'shared', 'fixtures', 'coco')
 COCO_FLIP = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
 
 

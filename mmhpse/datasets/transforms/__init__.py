@@ -2,11 +2,12 @@ from .common_transforms import (GetBBoxCenterScale, RandomBBoxTransform, RandomF
                                 rotation_matrix_z)
 from .formatting import PackHumanInputs
 from .loading import LoadImage, get_bad_image_count, reset_bad_image_count
-from .photometric import ColorJitterScale, RandomOcclusion
+from .photometric import ColorJitterScale, RandomOcclusion, apply_color_scale
 from .topdown_affine import TopdownAffine, fix_aspect_ratio
 
 __all__ = [
     'LoadImage', 'get_bad_image_count', 'reset_bad_image_count', 'GetBBoxCenterScale',
     'RandomFlip', 'RandomBBoxTransform', 'rotation_matrix_z', 'ColorJitterScale',
-    'RandomOcclusion', 'TopdownAffine', 'fix_aspect_ratio', 'PackHumanInputs'
+    'apply_color_scale', 'RandomOcclusion', 'TopdownAffine', 'fix_aspect_ratio', 'PackHumanInputs'
 ]
+from . import masks  # noqa: F401  (DetCon's mask transforms, mmpretrain scope)

@@ -47,6 +47,11 @@ class PackHumanInputs(BaseTransform):
                 'PackHumanInputs: the image flip of RandomFlip(lazy_image=True) is still pending '
                 '(no TopdownAffine after it), the pixels would not match the annotations '
                 f'(sample_idx={results.get("sample_idx")}, img_path={results.get("img_path")})')
+        if results.get('color_scale_pending', False):
+            raise RuntimeError(
+                'PackHumanInputs: the colour scaling of ColorJitterScale is still pending (no '
+                'TopdownAffine after it) (sample_idx='
+                f'{results.get("sample_idx")}, img_path={results.get("img_path")})')
         img = results['img']
         if img.ndim == 2:
             img = img[..., None]

@@ -10,16 +10,38 @@ from mmcv.transforms.utils import cache_randomness
 from mmhpse.registry import TRANSFORMS
 
 
+_LEVELS = np.arange(256, dtype=np.float32)[:, None]  # (256, 1)
+
+
+def apply_color_scale(img: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """``clip(img * scale, 0, 255)`` per channel.
+
+    Args:
+        img (ndarray): ``(H, W, C)`` or ``(H, W)``, uint8 (one ``cv2.LUT``, values rounded to the
+            nearest integer) or float (scaled in float).
+        scale (ndarray): ``(C,)`` factors.
+
+    Returns:
+        ndarray: A new image of the same shape and dtype.
+    """
+    if img.dtype == np.uint8:
+        table = np.clip(np.rint(_LEVELS * scale), 0, 255).astype(np.uint8)
+        return cv2.LUT(img, table.reshape(256, 1, len(scale)))
+    return np.clip(img * scale, 0, 255).astype(img.dtype, copy=False)
+
+
 @TRANSFORMS.register_module()
 class ColorJitterScale(BaseTransform):
     """Multiply each colour channel by its own factor drawn from ``U[1 - factor, 1 + factor]``.
 
-    The result is clipped to ``[0, 255]`` (SPIN / PARE colour noise). A uint8 image goes
-    through one ``cv2.LUT`` (values rounded to the nearest integer); a float image is scaled and
-    clipped in float. The factors are stored in ``results['color_scale'] (3,)``.
+    The result is clipped to ``[0, 255]`` (SPIN / PARE colour noise), see
+    :func:`apply_color_scale`. The factors are stored in ``results['color_scale'] (C,)``.
 
-    The scaling commutes with the crop's bilinear warp (up to saturation), so placing this
-    transform after :class:`TopdownAffine` touches far fewer pixels for the same augmentation.
+    Before the crop (no ``warp_mat`` in the results yet) the scaling is deferred: it is recorded
+    in ``color_scale_pending`` and :class:`TopdownAffine` applies it to the crop, which has far
+    fewer pixels than the source image (the per-channel scaling commutes with the bilinear warp
+    up to rounding and saturation). After the crop it is applied at once.
+    ``PackHumanInputs`` refuses a sample whose scaling is still pending.
 
     Args:
         factor (float): Half-width of the factor range, in ``[0, 1]``. Defaults to 0.2.
@@ -29,7 +51,6 @@ class ColorJitterScale(BaseTransform):
         if not 0. <= factor <= 1.:
             raise ValueError(f'factor must be in [0, 1], got {factor}')
         self.factor = factor
-        self._levels = np.arange(256, dtype=np.float32)[:, None]  # (256, 1)
 
     @cache_randomness
     def _get_scale(self, channels: int) -> np.ndarray:
@@ -37,14 +58,15 @@ class ColorJitterScale(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         img = results['img']
-        channels = img.shape[2] if img.ndim == 3 else 1
-        scale = self._get_scale(channels)
-        if img.dtype == np.uint8:
-            table = np.clip(np.rint(self._levels * scale), 0, 255).astype(np.uint8)
-            results['img'] = cv2.LUT(img, table.reshape(256, 1, channels))
+        scale = self._get_scale(img.shape[2] if img.ndim == 3 else 1)
+        if 'warp_mat' in results:
+            results['img'] = apply_color_scale(img, scale)
+            results['color_scale'] = scale
+        elif results.get('color_scale_pending', False):
+            results['color_scale'] = results['color_scale'] * scale
         else:
-            results['img'] = np.clip(img * scale, 0, 255).astype(img.dtype, copy=False)
-        results['color_scale'] = scale
+            results['color_scale'] = scale
+            results['color_scale_pending'] = True
         return results
 
     def __repr__(self) -> str:

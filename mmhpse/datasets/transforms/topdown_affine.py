@@ -8,6 +8,8 @@ from mmpose.structures.bbox import get_udp_warp_matrix, get_warp_matrix
 
 from mmhpse.registry import TRANSFORMS
 
+from .photometric import apply_color_scale
+
 
 def fix_aspect_ratio(scale: np.ndarray, aspect_ratio: float) -> np.ndarray:
     """Widen ``scale = (w, h)`` to ``w / h == aspect_ratio`` without shrinking either side.
@@ -40,10 +42,11 @@ class TopdownAffine(BaseTransform):
     The 2x3 matrix combines ``center``, ``scale`` (widened to the crop's aspect ratio),
     ``rotation`` (mmpose's ``get_warp_matrix``) and, when :class:`RandomFlip` left one pending,
     the horizontal flip of the source image. ``keypoints2d`` are mapped with the same matrix
-    (confidence kept; joints that leave the crop keep their coordinates).
+    (confidence kept; joints that leave the crop keep their coordinates). A colour scaling left
+    pending by :class:`ColorJitterScale` is applied to the crop.
 
     Required keys: ``img``, ``center``, ``scale``; optional ``rotation``, ``keypoints2d``,
-    ``img_flip_pending``, ``flip``. Modified keys: ``img``, ``img_shape``, ``scale``,
+    ``img_flip_pending``, ``flip``, ``color_scale_pending`` + ``color_scale``. Modified keys: ``img``, ``img_shape``, ``scale``,
     ``keypoints2d``. Added keys: ``rotation``, ``input_size``, ``flip`` (False unless set),
     ``warp_mat (2, 3)`` mapping the pixels of the image as loaded (unflipped) to the crop.
 
@@ -75,7 +78,10 @@ class TopdownAffine(BaseTransform):
         img_w = img.shape[1]
         pixel_mat = _compose_flip(mat, img_w) if results.pop('img_flip_pending', False) else mat
         src_mat = _compose_flip(mat, img_w) if results.get('flip', False) else mat
-        results['img'] = cv2.warpAffine(img, pixel_mat, (w, h), flags=cv2.INTER_LINEAR)
+        crop = cv2.warpAffine(img, pixel_mat, (w, h), flags=cv2.INTER_LINEAR)
+        if results.pop('color_scale_pending', False):
+            crop = apply_color_scale(crop, results['color_scale'])
+        results['img'] = crop
 
         if 'keypoints2d' in results:
             kps = np.array(results['keypoints2d'], dtype=np.float32)
