@@ -46,9 +46,10 @@ class TopdownAffine(BaseTransform):
     pending by :class:`ColorJitterScale` is applied to the crop.
 
     Required keys: ``img``, ``center``, ``scale``; optional ``rotation``, ``keypoints2d``,
-    ``img_flip_pending``, ``flip``, ``color_scale_pending`` + ``color_scale``. Modified keys: ``img``, ``img_shape``, ``scale``,
-    ``keypoints2d``. Added keys: ``rotation``, ``input_size``, ``flip`` (False unless set),
-    ``warp_mat (2, 3)`` mapping the pixels of the image as loaded (unflipped) to the crop.
+    ``img_flip_pending``, ``flip``, ``color_scale_pending`` + ``color_scale``. Modified keys:
+    ``img``, ``img_shape``, ``scale``, ``keypoints2d``. Added keys: ``rotation``,
+    ``input_size``, ``flip`` (False unless set), ``warp_mat (2, 3)`` mapping the pixels of the
+    image as loaded (unflipped) to the crop.
 
     Args:
         input_size (tuple[int, int]): Crop ``(W, H)``, e.g. ``(192, 256)`` or ``(224, 224)``.

@@ -31,8 +31,8 @@ def test_color_scale_matches_per_channel_reference():
 def test_color_factor_bounds():
     np.random.seed(2)
     jitter = ColorJitterScale(factor=0.2)
-    scales = np.stack(
-        [jitter(dict(img=np.zeros((2, 2, 3), np.uint8), warp_mat=CROPPED))['color_scale'] for _ in range(2000)])
+    tiny = dict(img=np.zeros((2, 2, 3), np.uint8), warp_mat=CROPPED)
+    scales = np.stack([jitter(dict(tiny))['color_scale'] for _ in range(2000)])
     assert scales.shape == (2000, 3)
     assert scales.min() >= 0.8 - 1e-6 and scales.max() <= 1.2 + 1e-6
     assert scales.min() < 0.81 and scales.max() > 1.19  # the whole range is used
