@@ -1,0 +1,155 @@
+"""Image dataset of people with SMPL / keypoint annotations from HumanData or SPIN ``.npz`` files."""
+import copy
+import os.path as osp
+from typing import Optional, Sequence, Union
+
+import numpy as np
+from mmengine.dataset import BaseDataset
+
+from mmhpse.conventions import get_flip_indices, get_keypoint_names
+from mmhpse.registry import DATASETS
+from .human_data import HumanAnnotations
+from .label_fraction import load_indices
+
+__all__ = ['HumanImageDataset']
+
+
+@DATASETS.register_module()
+class HumanImageDataset(BaseDataset):
+    """Samples of an mmhuman3d HumanData or SPIN ``.npz`` file (format detected from its keys).
+
+    Annotations stay column-wise in memory-mapped arrays (:class:`HumanAnnotations`); no python
+    dict per sample is built or serialized, so a 1 M-sample file opens in about the time of a few
+    ``np.load`` calls and the memory of a worker does not grow with the number of samples.
+    :meth:`get_data_info` builds the results dict of one sample (docs/architecture.md,
+    "Data sample"), keypoints converted to ``convention`` by joint name.
+
+    Args:
+        ann_file (str): the ``.npz`` file (joined to ``data_root`` when relative).
+        data_prefix (dict): ``img``: folder the file's image paths are relative to.
+        pipeline (list): transforms.
+        convention (str): keypoint convention of the results. Defaults to ``'smpl_49'``.
+        dataset_name (str, optional): put into each sample and the metainfo; default: the file
+            name without extension.
+        indices_file (str, optional): label-fraction index file (``.npy`` / ``.txt`` of rows of
+            ``ann_file``, see :mod:`mmhpse.datasets.label_fraction`); only these rows are used.
+        test_mode (bool): no refetch on a failed sample.
+        drop_invalid (bool): drop samples with bad annotations (counted, logged) instead of
+            raising :class:`~mmhpse.datasets.human_data.AnnotationError`.
+        cache_dir (str, optional): where compressed members are extracted (default: next to the
+            file).
+        data_root (str, optional): root joined to relative ``ann_file`` / prefixes.
+        metainfo (dict, optional): extra meta information.
+        indices (int | Sequence[int], optional): mmengine's subset argument, applied after
+            ``indices_file`` and ``drop_invalid``.
+        max_refetch (int): samples tried after a transform returned ``None`` (missing image).
+        lazy_init (bool): defer reading ``ann_file`` to :meth:`full_init`.
+    """
+
+    def __init__(self,
+                 ann_file: str,
+                 data_prefix: dict = dict(img=''),
+                 pipeline: Sequence = (),
+                 convention: str = 'smpl_49',
+                 dataset_name: Optional[str] = None,
+                 indices_file: Optional[str] = None,
+                 test_mode: bool = False,
+                 drop_invalid: bool = False,
+                 cache_dir: Optional[str] = None,
+                 data_root: Optional[str] = '',
+                 metainfo: Optional[dict] = None,
+                 indices: Optional[Union[int, Sequence[int]]] = None,
+                 max_refetch: int = 1000,
+                 lazy_init: bool = False):
+        names = get_keypoint_names(convention)  # KeyError listing the known conventions
+        self.convention = convention
+        self.dataset_name = dataset_name or osp.splitext(osp.basename(ann_file))[0]
+        self.indices_file = indices_file
+        self.drop_invalid = drop_invalid
+        self.cache_dir = cache_dir
+        self.annotations: Optional[HumanAnnotations] = None
+        self._rows = np.zeros(0, np.int64)
+        meta = dict(dataset_name=self.dataset_name, convention=convention,
+                    num_keypoints=len(names), keypoint_names=names,
+                    flip_indices=get_flip_indices(convention))
+        meta.update(metainfo or {})
+        super().__init__(
+            ann_file=ann_file, metainfo=meta, data_root=data_root or '',
+            data_prefix=dict(data_prefix), indices=indices, serialize_data=False,
+            pipeline=list(pipeline), test_mode=test_mode, lazy_init=lazy_init,
+            max_refetch=max_refetch)
+
+    def full_init(self):
+        """Open and validate the annotation file; select rows (drop, index file, indices)."""
+        if self._fully_initialized:
+            return
+        ann = HumanAnnotations(self.ann_file, self.cache_dir, self.drop_invalid)
+        rows = ann.rows
+        if self.indices_file is not None:
+            wanted = load_indices(self.indices_file, ann.num_raw)
+            rows = wanted[np.isin(wanted, rows)] if len(rows) < ann.num_raw else wanted
+        self.annotations = ann
+        self._rows = rows
+        if self._indices is not None:
+            self._rows = self._subset_rows(self._indices)
+        self._fully_initialized = True
+
+    def _subset_rows(self, indices: Union[int, Sequence[int]]) -> np.ndarray:
+        if isinstance(indices, int):
+            return self._rows[:indices] if indices >= 0 else self._rows[indices:]
+        return self._rows[np.asarray(indices, dtype=np.int64)]
+
+    def __len__(self) -> int:
+        if not self._fully_initialized:
+            self.full_init()
+        return len(self._rows)
+
+    @property
+    def rows(self) -> np.ndarray:
+        """Rows of ``ann_file`` that samples ``0 .. len(self) - 1`` read."""
+        if not self._fully_initialized:
+            self.full_init()
+        return self._rows
+
+    def get_data_info(self, idx: int) -> dict:
+        """Results dict of sample ``idx`` (before the pipeline).
+
+        Returns:
+            dict: ``img_path``, ``bbox_xywh (4,)``, ``keypoints2d (K, 3)``,
+            ``keypoints3d (K, 4)``, ``smpl_global_orient (3,)``, ``smpl_body_pose (23, 3)``,
+            ``smpl_betas (10,)``, ``has_smpl``, ``has_keypoints2d``, ``has_keypoints3d``,
+            ``gender``, ``sample_idx`` (= ``idx``), ``ann_idx`` (row in ``ann_file``),
+            ``dataset_name``, ``keypoints_convention`` (float32 arrays, keypoints in
+            ``convention``).
+        """
+        if not self._fully_initialized:
+            self.full_init()
+        if idx < 0:
+            idx += len(self._rows)
+        row = int(self._rows[idx])
+        info = self.annotations.sample(row, self.convention)
+        info['img_path'] = osp.join(self.data_prefix.get('img', ''), info.pop('img_name'))
+        info.update(sample_idx=idx, ann_idx=row, dataset_name=self.dataset_name,
+                    keypoints_convention=self.convention)
+        return info
+
+    def get_subset_(self, indices: Union[Sequence[int], int]) -> None:
+        """Keep only the given samples (positions in this dataset)."""
+        self.full_init()
+        self._rows = self._subset_rows(indices)
+
+    def get_subset(self, indices: Union[Sequence[int], int]) -> 'HumanImageDataset':
+        """A copy holding the given samples (annotations shared, not copied)."""
+        self.full_init()
+        other = self._copy_without_annotation()
+        other.annotations = self.annotations
+        other._rows = self._subset_rows(indices)
+        return other
+
+    def _copy_without_annotation(self, memo=None) -> 'HumanImageDataset':
+        other = self.__class__.__new__(self.__class__)
+        for key, value in self.__dict__.items():
+            if key not in ('annotations', '_rows'):
+                setattr(other, key, copy.deepcopy(value))
+        other.annotations, other._rows = None, np.zeros(0, np.int64)
+        return other
