@@ -1,4 +1,4 @@
-"""Batched rotation helpers (torch): axis-angle, rotation matrices, 6-D rotations, SMPL pose mirroring.
+"""Batched rotation helpers (torch): axis-angle, rotation matrices, 6-D rotations, SMPL mirroring.
 
 Conventions:
     * Rotation matrices act on column vectors (``x' = R @ x``).
@@ -20,7 +20,8 @@ __all__ = [
 #: Parent of each of SMPL's 24 joints (-1 for the root), as in the official ``kintree_table``.
 SMPL_PARENTS = (-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19, 20, 21)
 
-#: Left/right permutation of SMPL's 24 joints (joint ``i`` of a mirrored body is ``SMPL_FLIP_PERM[i]``).
+#: Left/right permutation of SMPL's 24 joints: joint ``i`` of a mirrored body is joint
+#: ``SMPL_FLIP_PERM[i]`` of the original.
 SMPL_FLIP_PERM = (0, 2, 1, 3, 5, 4, 6, 8, 7, 9, 11, 10, 12, 14, 13, 15, 17, 16, 19, 18, 21, 20, 23,
                   22)
 

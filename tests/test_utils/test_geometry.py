@@ -71,7 +71,8 @@ def test_rot6d_round_trip_and_gram_schmidt():
     # the second column lies in the plane of a1, a2
     a2 = x.reshape(2, 7, 3, 2)[..., 1]
     normal = torch.cross(a1, a2, dim=-1)
-    torch.testing.assert_close((rot[..., 1] * normal).sum(-1), torch.zeros(2, 7, dtype=torch.float64))
+    torch.testing.assert_close((rot[..., 1] * normal).sum(-1),
+                               torch.zeros(2, 7, dtype=torch.float64))
 
 
 def test_axis_angle_gradient_finite_at_zero():

@@ -1,4 +1,4 @@
-"""SMPL body model over ``smplx``: official files without chumpy, surrogate files, named joint sets."""
+"""SMPL body model over ``smplx``: official files without chumpy, surrogate files, joint sets."""
 import contextlib
 import io
 
@@ -10,7 +10,8 @@ from mmhpse.registry import MODELS
 from .smpl_io import (find_beside, load_regressor, load_smpl_file, resolve_model_file,
                       validate_smpl_data)
 
-# SPIN's 49 joints: index into cat(24 SMPL joints, 21 smplx vertex joints, 9 extra-regressor joints).
+# SPIN's 49 joints: indices into cat(24 SMPL joints, 21 smplx vertex joints, 9 extra-regressor
+# joints).
 # The vertex joints are nose, reye, leye, rear, lear, LBigToe, LSmallToe, LHeel, RBigToe,
 # RSmallToe, RHeel (24..34) and 10 finger tips (35..44); extra joints are 45..53.
 SMPL_49_JOINT_MAP = (

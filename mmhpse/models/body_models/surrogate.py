@@ -46,7 +46,8 @@ def _subtree(j, kids):
 
 
 def _symmetrize_rows(mat, sym, row_perm):
-    """Average ``mat (R, V)`` with its mirror (rows permuted by ``row_perm``, columns by ``sym``)."""
+    """Average ``mat (R, V)`` with its mirror (rows permuted by ``row_perm``, columns by
+    ``sym``)."""
     return 0.5 * (mat + mat[list(row_perm)][:, sym])
 
 
@@ -260,7 +261,8 @@ def gendered_model(model, gender):
 def standing_mean_params():
     """``smpl_mean_params.npz`` content in the HMR/SPIN layout: ``pose (144,)`` (24 6-D rotations,
     global orientation pi about x as in the real file: camera frame, y down), ``shape (10,)``,
-    ``cam (3,)``; the body pose is relaxed standing (arms lowered, elbows and knees slightly bent)."""
+    ``cam (3,)``; the body pose is relaxed standing (arms lowered, elbows and knees slightly
+    bent)."""
     import torch
 
     from ...utils.geometry import axis_angle_to_rotmat, rotmat_to_rot6d
