@@ -155,7 +155,9 @@ def _regressor_targets(joints):
     spine = 0.5 * (j[3] + j[6])
     thorax = j[12] - 0.05 * up
     nose = j[15] + np.array([0., 0.05, 0.07])
-    h36m = [j[0] - 0.01 * up, hip_r, j[5], j[8], hip_r * MIRROR, j[4], j[7], spine, thorax, nose,
+    # the order of SPIN's J_regressor_h36m (mmhuman3d's 'h36m' names): pelvis, left leg, right
+    # leg, spine, thorax, neck/nose, head top, left arm, right arm
+    h36m = [j[0] - 0.01 * up, hip_r * MIRROR, j[4], j[7], hip_r, j[5], j[8], spine, thorax, nose,
             j[15] + 0.17 * up, j[16], j[18], j[20], j[17], j[19], j[21]]
     extra = [hip_r, hip_r * MIRROR, j[12] + 0.02 * up, j[15] + 0.19 * up, j[0] - 0.03 * up,
              j[12] - 0.03 * up, spine, j[15] + np.array([0., -0.01, 0.07]),

@@ -178,3 +178,27 @@ def test_tool_writes_folder(tmp_path):
         assert osp.isfile(tmp_path / rel), rel
     ref = build_surrogate_smpl(300, seed=1)['model']['v_template']
     np.testing.assert_array_equal(_load(str(tmp_path))['v_template'], ref)
+
+
+def test_regressor_rows_follow_named_conventions(surrogate_body_model_dir):
+    """Rows of J_regressor_h36m / J_regressor_extra are the joints the keypoint conventions name
+    (SPIN's files): where a name is shared with SMPL's 24 joints, the positions coincide."""
+    from mmhpse.conventions.keypoints import KEYPOINTS
+    d = surrogate_body_model_dir
+    m = _load(d)
+    joints = dict(zip(KEYPOINTS['smpl_24'], m['J']))
+    h36m = dict(zip(KEYPOINTS['h36m_17'], np.load(osp.join(d, 'J_regressor_h36m.npy'))
+                    @ m['v_template']))
+    shared = set(joints) & set(h36m)
+    assert len(shared) >= 10
+    for name in shared:
+        np.testing.assert_allclose(h36m[name], joints[name], atol=1e-9, err_msg=name)
+    assert h36m['left_hip_extra'][0] > 0.05 > -0.05 > h36m['right_hip_extra'][0]
+    assert h36m['headtop'][1] > h36m['head_extra'][1] > h36m['neck_extra'][1] > joints['pelvis'][1]
+    spin = KEYPOINTS['smpl_49'][25:]
+    extra_names = ['right_hip_extra', 'left_hip_extra', 'neck_extra', 'headtop', 'pelvis_extra',
+                   'thorax_extra', 'spine_extra', 'jaw_extra', 'head_extra']
+    assert set(extra_names) <= set(spin)
+    extra = dict(zip(extra_names, np.load(osp.join(d, 'J_regressor_extra.npy')) @ m['v_template']))
+    assert extra['right_hip_extra'][0] < -0.05 and extra['left_hip_extra'][0] > 0.05
+    assert extra['headtop'][1] > extra['head_extra'][1] > extra['jaw_extra'][1]
