@@ -1,0 +1,30 @@
+# DetCon-B on human data: the ImageNet recipe on COCO train2017 person crops (non-crowd boxes of at
+# least 32x32 px, enlarged 1.25x, clipped to the image). Masks are computed on the whole image
+# (precompute: tools/misc/precompute_felzenszwalb.py data/coco/train2017 data/coco/fh_masks/train2017)
+# and cropped together with it.
+_base_ = './detcon-b_resnet50_16xb256-coslr-200e_in1k.py'
+
+custom_imports = dict(
+    imports=['mmhpse.models.selfsup.detcon', 'mmhpse.datasets.transforms.masks',
+             'mmhpse.datasets.coco_person_crops'],
+    allow_failed_imports=False)
+
+data_root = 'data/coco/'
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadFelzenszwalbMask', mask_root=data_root + 'fh_masks/train2017',
+         img_root=data_root + 'train2017', scale=1000, sigma=0.8, min_size=1000),
+    dict(type='CropPersonBox', padding=1.25),
+    dict(type='MultiViewWithMasks', num_views=[1, 1],
+         transforms=[{{_base_.view_pipeline1}}, {{_base_.view_pipeline2}}]),
+    dict(type='PackInputs', algorithm_keys=['view_masks']),
+]
+train_dataloader = dict(
+    dataset=dict(
+        _delete_=True,
+        type='CocoPersonCrops',
+        data_root=data_root,
+        ann_file='annotations/person_keypoints_train2017.json',
+        data_prefix=dict(img_path='train2017/'),
+        min_size=32,
+        pipeline=train_pipeline))
