@@ -6,3 +6,4 @@ __all__ = [
     'register_all_modules', 'load_external_checkpoint', 'encode_safe', 'decode_safe',
     'UnsafeCheckpointError'
 ]
+from . import mmcv_compat  # noqa: F401,E402  (mmcv adjust_hue under numpy 2)

@@ -1,0 +1,26 @@
+# DenseCL on human data: the same recipe, ImageNet replaced by COCO train2017 person crops
+# (one sample per non-crowd person box of at least 32x32 px, enlarged 1.25x, clipped to the image),
+# on which the method's own views are drawn.
+# DenseCL: find_unused_parameters=True (set in the base) is needed under DDP.
+_base_ = './densecl_resnet50_8xb32-coslr-200e_in1k.py'
+
+custom_imports = dict(imports=['mmhpse.datasets.coco_person_crops'], allow_failed_imports=False)
+
+data_root = 'data/coco/'
+views = [{{_base_.view_pipeline}}]
+num_views = 2
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='CropPersonBox', padding=1.25),
+    dict(type='MultiView', num_views=num_views, transforms=views),
+    dict(type='PackInputs'),
+]
+train_dataloader = dict(
+    dataset=dict(
+        _delete_=True,
+        type='CocoPersonCrops',
+        data_root=data_root,
+        ann_file='annotations/person_keypoints_train2017.json',
+        data_prefix=dict(img_path='train2017/'),
+        min_size=32,
+        pipeline=train_pipeline))
