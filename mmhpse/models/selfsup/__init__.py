@@ -1,0 +1,1 @@
+from .detcon import DetCon  # noqa: F401
