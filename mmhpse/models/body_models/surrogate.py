@@ -26,7 +26,9 @@ FACE_FEET_HANDS = ('nose', 'reye', 'leye', 'rear', 'lear', 'LBigToe', 'LSmallToe
                    'RBigToe', 'RSmallToe', 'RHeel', 'lthumb', 'lindex', 'lmiddle', 'lring',
                    'lpinky', 'rthumb', 'rindex', 'rmiddle', 'rring', 'rpinky')
 
-_SHAPE_SCALE = 0.05  # metres of largest displacement per unit beta (order of magnitude)
+# Largest displacement (metres) per unit beta of each shape direction: size, girth, leg length,
+# arm length, shoulder width, belly, hip width, head size, torso length, leg thickness.
+_SHAPE_SCALE = np.array([0.06, 0.025, 0.04, 0.04, 0.03, 0.04, 0.03, 0.015, 0.04, 0.012])
 
 
 def _children():

@@ -99,8 +99,8 @@ def _ellipsoid(start, end, r1, r2, ext, rings, segs, centre_part):
     bottom = 1 + rings * segs
     faces = []
     for k in range(segs):
-        faces.append((0, idx(0, k + 1), idx(0, k)))
-        faces.append((bottom, idx(rings - 1, k), idx(rings - 1, k + 1)))
+        faces.append((0, idx(0, k), idx(0, k + 1)))
+        faces.append((bottom, idx(rings - 1, k + 1), idx(rings - 1, k)))
         for i in range(rings - 1):
             a, b, cc, d = idx(i, k), idx(i, k + 1), idx(i + 1, k + 1), idx(i + 1, k)
             # the diagonal mirrors with the column so that the face set is mirror-symmetric

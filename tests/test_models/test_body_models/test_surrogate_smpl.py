@@ -202,3 +202,21 @@ def test_regressor_rows_follow_named_conventions(surrogate_body_model_dir):
     extra = dict(zip(extra_names, np.load(osp.join(d, 'J_regressor_extra.npy')) @ m['v_template']))
     assert extra['right_hip_extra'][0] < -0.05 and extra['left_hip_extra'][0] > 0.05
     assert extra['headtop'][1] > extra['head_extra'][1] > extra['jaw_extra'][1]
+
+
+def test_mesh_is_closed_and_outward(surrogate_body_model_dir):
+    """Every part is a closed surface with consistent winding (each directed edge once, its
+    reverse present) and outward normals (positive signed volume), so back-face culling keeps
+    the visible side."""
+    m = _load(surrogate_body_model_dir)
+    f = m['f'].astype(np.int64)
+    edges = np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]])
+    directed = set(map(tuple, edges.tolist()))
+    assert len(directed) == len(edges)
+    assert all((b, a) in directed for a, b in directed)
+    v = m['v_template']
+    for part in np.unique(m['vertex_part']):
+        sel = np.isin(f, np.nonzero(m['vertex_part'] == part)[0]).all(1)
+        tri = v[f[sel]] - v[f[sel]].reshape(-1, 3).mean(0)
+        volume = np.einsum('ij,ij->i', tri[:, 0], np.cross(tri[:, 1], tri[:, 2])).sum() / 6
+        assert volume > 0, f'part of joint {part}'
