@@ -155,3 +155,23 @@ def test_deterministic_per_seed(dataset, surrogate_body_model_dir, tmp_path):
     other = generate_procedural_dataset(str(tmp_path / 'other.npz'), surrogate_body_model_dir,
                                         3, SIZE, seed=6, image_ext='.png')
     assert np.abs(other['keypoints2d'] - data['keypoints2d'][:3]).max() > 1
+
+
+@needs_renderer
+def test_tool_writes_split_and_surrogate(tmp_path):
+    import runpy
+    import sys
+    script = osp.join(osp.dirname(__file__), '../../tools/misc/make_procedural_dataset.py')
+    body_dir = tmp_path / 'body_models'  # empty: the tool writes the surrogate there first
+    argv = sys.argv
+    sys.argv = [script, '--out', str(tmp_path / 'val.npz'), '--num-samples', '3', '--img-size',
+                '64', '48', '--seed', '2', '--body-model-dir', str(body_dir)]
+    try:
+        runpy.run_path(script, run_name='__main__')
+    finally:
+        sys.argv = argv
+    assert (body_dir / 'smpl' / 'SMPL_NEUTRAL.pkl').is_file()
+    data = _load_humandata(tmp_path / 'val.npz')
+    assert len(data['image_path']) == 3 and data['misc']['img_size'] == (64, 48)
+    import cv2
+    assert cv2.imread(str(tmp_path / data['image_path'][2])).shape == (64, 48, 3)
