@@ -167,7 +167,7 @@ def _regressor_targets(joints):
     return np.stack(h36m), np.stack(extra)
 
 
-def _vertex_joint_ids(v, sym, joints, info):
+def _vertex_joint_ids(v, sym, joints):
     """Vertex ids of smplx's extra joints (nose, eyes, ears, toes, heels, finger tips)."""
     j = joints
     head_c = j[15] + np.array([0., 0.09, 0.01])
@@ -239,7 +239,7 @@ def build_surrogate_smpl(num_vertices=1500, seed=0):
         bs_style='lbs',
         vert_sym_idxs=sym,
         vertex_part=info['owner'],
-        joint_vertex_ids=_vertex_joint_ids(v, sym, joints, info),
+        joint_vertex_ids=_vertex_joint_ids(v, sym, joints),
         surrogate=dict(seed=seed, num_vertices_requested=num_vertices, gender='neutral'),
     )
     return dict(model=model, J_regressor_h36m=h36m, J_regressor_extra=extra)
