@@ -40,6 +40,15 @@ GENDER_NAMES = ('neutral', 'male', 'female')
 _OPENPOSE_NAMES = KEYPOINTS['smpl_49'][:25]
 
 
+def _private_map(arr: np.ndarray) -> np.ndarray:
+    """A separate memory map of the same data (for a one-off full read)."""
+    if not isinstance(arr, np.memmap) or arr.filename is None:
+        return arr
+    order = 'F' if arr.flags.f_contiguous and not arr.flags.c_contiguous else 'C'
+    return np.memmap(arr.filename, dtype=arr.dtype, mode='r', offset=arr.offset,
+                     shape=arr.shape, order=order)
+
+
 class AnnotationError(ValueError):
     """A HumanData / SPIN file that cannot be used as it is."""
 
@@ -71,7 +80,7 @@ class HumanAnnotations:
 
     Attributes:
         num_raw (int): samples in the file.
-        rows (ndarray): int64 indices of the samples kept (all, unless ``drop_invalid``).
+        bad_rows (ndarray): int64 file rows dropped (empty unless ``drop_invalid``).
         fmt (str): ``'humandata'`` or ``'spin'``.
     """
 
@@ -94,7 +103,7 @@ class HumanAnnotations:
         else:
             raise AnnotationError(f"{path}: missing key 'image_path' (HumanData) or 'imgname' "
                                   f'(SPIN); keys: {sorted(self.store.keys())}')
-        self.rows = self._scan()
+        self._scan()
 
     def __getstate__(self):  # workers started by spawn re-open the (cached) file
         return dict(path=self.path, cache_dir=self.cache_dir, drop_invalid=self.drop_invalid)
@@ -229,15 +238,17 @@ class HumanAnnotations:
                         lambda c: ~np.isin(np.char.lower(c.astype(str)), list(_GENDERS))))
         return out
 
-    def _scan(self) -> np.ndarray:
+    def _scan(self) -> None:
         """Find bad samples (cached per file version), then raise or drop them."""
         report = self.store.read_json('validation.json')
         if report is None or report.get('version') != _SCAN_VERSION:
             problems, bad_rows = [], np.zeros(self.num_raw, bool)
             for key, problem, arr, test in self._checks():
+                arr = _private_map(arr)  # unmapped after the scan: its pages leave the RSS
                 bad = np.zeros(self.num_raw, bool)
                 for start in range(0, self.num_raw, _SCAN_ROWS):
                     bad[start:start + _SCAN_ROWS] = test(np.asarray(arr[start:start + _SCAN_ROWS]))
+                del arr
                 if bad.any():
                     idx = np.flatnonzero(bad)
                     problems.append(dict(key=key, problem=problem, first=int(idx[0]),
@@ -255,11 +266,27 @@ class HumanAnnotations:
             print_log(f"{self.path}: dropped {p['count']} samples with {p['problem']} in key "
                       f"'{p['key']}' (first: index {p['first']})", logger='current',
                       level=logging.WARNING)
-        keep = np.ones(self.num_raw, bool)
-        keep[np.asarray(report['bad_rows'], dtype=np.int64)] = False
-        if not keep.all():
-            print_log(f'{self.path}: kept {int(keep.sum())} of {self.num_raw} samples',
+        self.bad_rows = np.asarray(report['bad_rows'], dtype=np.int64)
+        if len(self.bad_rows):
+            print_log(f'{self.path}: kept {self.num_kept} of {self.num_raw} samples',
                       logger='current', level=logging.WARNING)
+        # kept row k is k + j, j = number of bad rows below it: searchsorted on bad - arange
+        self._bad_shifted = self.bad_rows - np.arange(len(self.bad_rows))
+
+    @property
+    def num_kept(self) -> int:
+        """Number of samples kept (``num_raw`` minus dropped)."""
+        return self.num_raw - len(self.bad_rows)
+
+    def kept_row(self, k: int) -> int:
+        """File row of the ``k``-th kept sample (memory: O(dropped), not O(N))."""
+        return k + int(np.searchsorted(self._bad_shifted, k, side='right'))
+
+    @property
+    def rows(self) -> np.ndarray:
+        """int64 file rows of all kept samples (materialised on request)."""
+        keep = np.ones(self.num_raw, bool)
+        keep[self.bad_rows] = False
         return np.flatnonzero(keep)
 
     # ---------------------------------------------------------------- samples

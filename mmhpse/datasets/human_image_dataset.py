@@ -68,7 +68,7 @@ class HumanImageDataset(BaseDataset):
         self.drop_invalid = drop_invalid
         self.cache_dir = cache_dir
         self.annotations: Optional[HumanAnnotations] = None
-        self._rows = np.zeros(0, np.int64)
+        self._rows: Optional[np.ndarray] = None
         meta = dict(dataset_name=self.dataset_name, convention=convention,
                     num_keypoints=len(names), keypoint_names=names,
                     flip_indices=get_flip_indices(convention))
@@ -84,32 +84,35 @@ class HumanImageDataset(BaseDataset):
         if self._fully_initialized:
             return
         ann = HumanAnnotations(self.ann_file, self.cache_dir, self.drop_invalid)
-        rows = ann.rows
+        self.annotations = ann
+        self._rows = None  # all kept rows, without an O(N) index array
         if self.indices_file is not None:
             wanted = load_indices(self.indices_file, ann.num_raw)
-            rows = wanted[np.isin(wanted, rows)] if len(rows) < ann.num_raw else wanted
-        self.annotations = ann
-        self._rows = rows
+            self._rows = wanted[~np.isin(wanted, ann.bad_rows)]
         if self._indices is not None:
             self._rows = self._subset_rows(self._indices)
         self._fully_initialized = True
 
+    def _current_rows(self) -> np.ndarray:
+        return self.annotations.rows if self._rows is None else self._rows
+
     def _subset_rows(self, indices: Union[int, Sequence[int]]) -> np.ndarray:
+        rows = self._current_rows()
         if isinstance(indices, int):
-            return self._rows[:indices] if indices >= 0 else self._rows[indices:]
-        return self._rows[np.asarray(indices, dtype=np.int64)]
+            return rows[:indices] if indices >= 0 else rows[indices:]
+        return rows[np.asarray(indices, dtype=np.int64)]
 
     def __len__(self) -> int:
         if not self._fully_initialized:
             self.full_init()
-        return len(self._rows)
+        return self.annotations.num_kept if self._rows is None else len(self._rows)
 
     @property
     def rows(self) -> np.ndarray:
-        """Rows of ``ann_file`` that samples ``0 .. len(self) - 1`` read."""
+        """Rows of ``ann_file`` that samples ``0 .. len(self) - 1`` read (int64 array)."""
         if not self._fully_initialized:
             self.full_init()
-        return self._rows
+        return self._current_rows()
 
     def get_data_info(self, idx: int) -> dict:
         """Results dict of sample ``idx`` (before the pipeline).
@@ -125,8 +128,10 @@ class HumanImageDataset(BaseDataset):
         if not self._fully_initialized:
             self.full_init()
         if idx < 0:
-            idx += len(self._rows)
-        row = int(self._rows[idx])
+            idx += len(self)
+        if not 0 <= idx < len(self):
+            raise IndexError(f'{self.ann_file}: index {idx} out of range for {len(self)} samples')
+        row = self.annotations.kept_row(idx) if self._rows is None else int(self._rows[idx])
         info = self.annotations.sample(row, self.convention)
         info['img_path'] = osp.join(self.data_prefix.get('img', ''), info.pop('img_name'))
         info.update(sample_idx=idx, ann_idx=row, dataset_name=self.dataset_name,
@@ -151,5 +156,5 @@ class HumanImageDataset(BaseDataset):
         for key, value in self.__dict__.items():
             if key not in ('annotations', '_rows'):
                 setattr(other, key, copy.deepcopy(value))
-        other.annotations, other._rows = None, np.zeros(0, np.int64)
+        other.annotations, other._rows = None, None
         return other

@@ -102,7 +102,14 @@ def test_drop_invalid_with_indices_file_and_indices(tmp_path):
                        r'index 2 \(2 bad samples'):
         HumanImageDataset(ann_file=path)
     ds = HumanImageDataset(ann_file=path, drop_invalid=True)
-    assert len(ds) == N - 2 and 2 not in ds.rows and 5 not in ds.rows
+    assert len(ds) == N - 2
+    expected = [r for r in range(N) if r not in (2, 5)]
+    np.testing.assert_array_equal(ds.rows, expected)
+    # sample -> row without a per-sample index array
+    assert [ds.get_data_info(i)['ann_idx'] for i in range(len(ds))] == expected
+    assert ds.get_data_info(-1)['ann_idx'] == N - 1
+    with pytest.raises(IndexError, match=f'index {N - 2} out of range for {N - 2} samples'):
+        ds.get_data_info(N - 2)
     idx_file = str(tmp_path / 'frac.npy')
     save_indices(idx_file, [9, 2, 1, 5, 0])
     ds = HumanImageDataset(ann_file=path, drop_invalid=True, indices_file=idx_file)

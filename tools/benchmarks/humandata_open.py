@@ -25,13 +25,17 @@ import time
 import numpy as np
 
 
-def rss_mib() -> float:
-    """Resident set size of this process in MiB (``/proc/self/status``)."""
+def rss_mib() -> dict:
+    """Resident memory of this process in MiB (``/proc/self/status``): ``total`` (VmRSS),
+    ``anon`` (private memory) and ``file`` (mapped file pages: shared between workers and
+    reclaimable by the kernel)."""
+    out = {}
     with open('/proc/self/status') as f:
         for line in f:
-            if line.startswith('VmRSS:'):
-                return int(line.split()[1]) / 1024.
-    raise RuntimeError('no VmRSS in /proc/self/status')
+            for key, name in (('VmRSS:', 'total'), ('RssAnon:', 'anon'), ('RssFile:', 'file')):
+                if line.startswith(key):
+                    out[name] = int(line.split()[1]) / 1024.
+    return out
 
 
 def write_file(path: str, num: int, compressed: bool, seed: int = 0) -> None:
@@ -105,10 +109,11 @@ def main():
                                  capture_output=True, text=True).stdout.strip().splitlines()[-1]
             r = json.loads(out)
             kind = 'first open (builds cache)' if i == 0 else 'open with cache'
-            print(f'{kind:28s} open {r["open_s"]:.3f} s | RSS {r["rss_before_mib"]:.0f} -> '
-                  f'{r["rss_open_mib"]:.0f} MiB after open (+{r["rss_open_mib"] - r["rss_before_mib"]:.1f}),'
-                  f' {r["rss_after_1000_reads_mib"]:.0f} MiB after 1000 samples '
-                  f'({r["us_per_sample"]:.1f} us/sample)')
+            b, o, a = r['rss_before_mib'], r['rss_open_mib'], r['rss_after_1000_reads_mib']
+            print(f'{kind}: open {r["open_s"]:.3f} s, {r["us_per_sample"]:.1f} us/sample; '
+                  f'RSS MiB (anon + file) after imports {b["anon"]:.0f} + {b["file"]:.0f}, '
+                  f'after open {o["anon"]:.0f} + {o["file"]:.0f}, '
+                  f'after 1000 random samples {a["anon"]:.0f} + {a["file"]:.0f}')
     finally:
         if not args.keep:
             os.remove(args.out)
