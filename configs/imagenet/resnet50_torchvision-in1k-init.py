@@ -1,0 +1,9 @@
+# ImageNet-classification initialisation: torchvision's ResNet-50 (IMAGENET1K_V1,
+# resnet50-0676ba61.pth, what `pretrained=True` loaded in the authors' code) from a LOCAL file; nothing
+# is downloaded at run time. The file is torchvision's plain state dict (no prefix, with `fc.`);
+# prefix=None lets StrictPretrained locate the backbone, drop `fc.` and fail on any missing weight.
+# An mmpretrain ImageNet ResNet-50 (`backbone.` prefix) works as well: set prefix='backbone.'.
+imagenet_checkpoint = 'checkpoints/resnet50_torchvision.pth'
+model = dict(
+    backbone=dict(
+        init_cfg=dict(type='StrictPretrained', checkpoint=imagenet_checkpoint, prefix=None)))

@@ -1,0 +1,11 @@
+# PARE fine-tuning (the paper's recipe) from MoCo v2 on COCO person crops (configs/mocov2/).
+# The backbone file is written by tools/model_converters/extract_backbone.py (see the README of
+# the pre-training); StrictPretrained fails at start unless every backbone weight loads.
+_base_ = './pare_resnet50-scratch_8xb16-120e_h36m-coco.py'
+
+model = dict(
+    backbone=dict(
+        init_cfg=dict(
+            type='StrictPretrained',
+            checkpoint='checkpoints/backbones/mocov2_resnet50_coco-person.pth',
+            prefix='backbone.')))

@@ -1,0 +1,58 @@
+# 2D-pose pre-training (Choi et al., ICLR 2023): SimpleBaseline ResNet-50 trained FROM SCRATCH on
+# COCO train2017 person boxes with 19 joints = COCO-17 + pelvis (mid-hips) + neck (mid-shoulders),
+# a midpoint joint being visible only when both parents are. 256x192 input, heatmaps 64x48 with
+# sigma 2, MSE weighted by visibility, 3 deconvs (256 ch, k4, s2) + 1x1 conv; Adam 1e-3, x0.1 at
+# epochs 90 and 120, 140 epochs, batch 128 (4 GPUs x 32). The backbone then seeds PARE.
+# Validation: PCK@0.05 of the bbox size on the 19 joints of GT boxes (COCO's OKS AP is defined
+# for 17 joints only).
+_base_ = 'mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_res50_8xb64-210e_coco-256x192.py'
+
+custom_imports = dict(imports=['mmhpse.datasets.transforms.two_view'], allow_failed_imports=False)
+
+num_joints = 19
+midpoints = [(11, 12), (5, 6)]  # pelvis, neck
+
+train_cfg = dict(max_epochs=140, val_interval=10)
+optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3))
+param_scheduler = [
+    dict(type='MultiStepLR', begin=0, end=140, milestones=[90, 120], gamma=0.1, by_epoch=True)
+]
+auto_scale_lr = dict(base_batch_size=128)
+default_hooks = dict(checkpoint=dict(save_best='PCK', rule='greater', max_keep_ckpts=3))
+
+codec = dict(type='MSRAHeatmap', input_size=(192, 256), heatmap_size=(48, 64), sigma=2)
+model = dict(
+    backbone=dict(type='ResNet', depth=50, init_cfg=None),  # from scratch
+    head=dict(
+        type='HeatmapHead',
+        in_channels=2048,
+        out_channels=num_joints,
+        deconv_out_channels=(256, 256, 256),
+        deconv_kernel_sizes=(4, 4, 4),
+        loss=dict(type='KeypointMSELoss', use_target_weight=True),
+        decoder=codec))
+
+train_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale'),
+    dict(type='mmpretrain.AddMidpointJoints', pairs=midpoints),
+    dict(type='RandomFlip', direction='horizontal'),
+    dict(type='RandomHalfBody'),
+    dict(type='RandomBBoxTransform'),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='PackPoseInputs')
+]
+val_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale'),
+    dict(type='mmpretrain.AddMidpointJoints', pairs=midpoints),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='PackPoseInputs')  # packs the extended flip_indices with the sample
+]
+train_dataloader = dict(batch_size=32, dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(
+    dataset=dict(bbox_file=None, pipeline=val_pipeline))  # GT boxes: the metric needs GT joints
+test_dataloader = val_dataloader
+val_evaluator = dict(_delete_=True, type='PCKAccuracy', thr=0.05, norm_item='bbox')
+test_evaluator = val_evaluator
