@@ -219,7 +219,7 @@ class DetCon(BaseSelfSupervisor):
             tgt1_all, offset = gather_batch(tgt1)
             tgt2_all, _ = gather_batch(tgt2)
             ids_all, _ = gather_batch(ids)
-            valid_all, _ = gather_batch(valid)
+            valid_all = gather_batch(valid.to(torch.uint8))[0].bool()  # gloo has no bool
         loss = detcon_nce_loss(F.normalize(pred1, dim=-1), F.normalize(pred2, dim=-1),
                                tgt1_all, tgt2_all, ids, valid, ids_all, valid_all, offset,
                                self.temperature)

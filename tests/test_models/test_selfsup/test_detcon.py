@@ -103,3 +103,34 @@ def test_sample_mask_ids_only_common_ids():
     ids, valid = sample_mask_ids(masks, 64, generator=gen)
     assert set(ids[0].tolist()) == {2, 3} and valid[0].all()
     assert not valid[1].any()
+
+
+def _gather_worker(rank, world, port, out):
+    import os
+    import torch.distributed as dist
+
+    from mmhpse.models.selfsup.detcon import gather_batch
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+    dist.init_process_group('gloo', rank=rank, world_size=world)
+    x = torch.full((rank + 2, 3), float(rank))  # ranks hold 2 and 3 rows
+    full, offset = gather_batch(x)
+    ids, _ = gather_batch(torch.arange(rank + 2) + 10 * rank)
+    flags = gather_batch(torch.ones(rank + 2, dtype=torch.uint8) * rank)[0]
+    out[rank] = (full.tolist(), offset, ids.tolist(), flags.tolist())
+    dist.destroy_process_group()
+
+
+def test_gather_batch_two_ranks():
+    import socket
+
+    import torch.multiprocessing as mp
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    out = mp.Manager().dict()
+    mp.spawn(_gather_worker, args=(2, port, out), nprocs=2)
+    for rank in range(2):
+        full, offset, ids, flags = out[rank]
+        assert full == [[0.0] * 3] * 2 + [[1.0] * 3] * 3
+        assert offset == [0, 2][rank]
+        assert ids == [0, 1, 10, 11, 12] and flags == [0, 0, 1, 1, 1]
