@@ -122,3 +122,40 @@ def test_epoch_sampler_offsets_indices():
     idx = list(sampler)
     assert sorted(idx) == list(range(2 * 30, 3 * 30))
     assert sorted(mixed[i] for i in idx) == sorted(draws(mixed, 2))
+
+
+def _write_spin(path, num, seed):
+    rng = np.random.default_rng(seed)
+    np.savez(path, imgname=np.array([f'{i}.jpg' for i in range(num)]),
+             center=rng.uniform(100, 200, (num, 2)), scale=np.ones(num),
+             part=rng.uniform(1, 300, (num, 24, 3)))
+
+
+def test_runner_dataloader_with_persistent_workers_redraws_each_epoch(tmp_path):
+    from mmengine.runner import Runner
+
+    from mmhpse.utils import register_all_modules
+    register_all_modules()
+    _write_spin(str(tmp_path / 'big.npz'), 40, 0)
+    _write_spin(str(tmp_path / 'small.npz'), 8, 1)
+    loader = Runner.build_dataloader(dict(
+        batch_size=5, num_workers=1, persistent_workers=True,
+        sampler=dict(type='MixedEpochSampler', shuffle=True, seed=0),
+        collate_fn=dict(type='pseudo_collate'),
+        dataset=dict(type='MixedDataset', partition=[0.5, 0.5], datasets=[
+            dict(type='HumanImageDataset', ann_file=str(tmp_path / 'big.npz')),
+            dict(type='HumanImageDataset', ann_file=str(tmp_path / 'small.npz'))])))
+    epochs = []
+    for epoch in range(3):
+        loader.sampler.set_epoch(epoch)
+        seen = [(name, row) for batch in loader
+                for name, row in zip(batch['dataset_name'], batch['ann_idx'])]
+        assert len(seen) == 40
+        assert sum(name == 'big' for name, _ in seen) == 20
+        epochs.append(sorted(row for name, row in seen if name == 'big'))
+        # the small set (8 samples, 20 draws per epoch) is used 2 or 3 times per sample
+        counts = np.bincount([row for name, row in seen if name == 'small'], minlength=8)
+        assert counts.min() >= 2 and counts.max() <= 3
+    # the big set's 40 rows are covered by two epochs of 20, then the stream goes on
+    assert sorted(epochs[0] + epochs[1]) == list(range(40))
+    assert epochs[2] != epochs[0] or epochs[2] != epochs[1]
