@@ -20,6 +20,7 @@ TORCH_PINS="torch==2.14.1 torchvision==0.29.1"
 MMCV_VERSION=2.1.0
 XTCOCO_VERSION=1.14.3
 MMPOSE_VERSION=1.3.2
+PYRENDER_VERSION=0.1.45
 
 log() { printf '[install %(%H:%M:%S)T] %s\n' -1 "$*"; }
 
@@ -71,7 +72,8 @@ fi
 "${PIP[@]}" install -q "$(grep -E '^numpy==' "$ROOT/requirements/runtime.txt")"
 
 # --- mmcv 2.1.0 with CPU ops, built once from the sdist and cached -----------------------------
-mmcv_ok() { "$PY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV_VERSION'" 2>/dev/null; }
+# (importing mmcv needs mmengine, installed below; the import of mmcv.ops is checked at the end)
+mmcv_ok() { "$PY" -c "from importlib.metadata import version; assert version('mmcv') == '$MMCV_VERSION'" 2>/dev/null; }
 if ! mmcv_ok; then
   MMCV_WHL=$(ls "$WHEELS"/mmcv-$MMCV_VERSION-*.whl 2>/dev/null | head -n1 || true)
   if [[ -z "$MMCV_WHL" ]]; then
@@ -93,11 +95,10 @@ if ! mmcv_ok; then
   fi
   log "installing cached $MMCV_WHL"
   "${PIP[@]}" install -q --no-deps "$MMCV_WHL"
-  mmcv_ok
 fi
 
 # --- xtcocotools from source (its binary wheel is built against numpy 1.x) ----------------------
-if ! "$PY" -c "import xtcocotools.coco" 2>/dev/null; then
+if ! "$PY" -c "from importlib.metadata import version; assert version('xtcocotools') == '$XTCOCO_VERSION'" 2>/dev/null; then
   XT_WHL=$(ls "$WHEELS"/xtcocotools-$XTCOCO_VERSION-*.whl 2>/dev/null | head -n1 || true)
   if [[ -z "$XT_WHL" ]]; then
     log "building xtcocotools $XTCOCO_VERSION from source"
@@ -110,7 +111,7 @@ fi
 
 log "runtime requirements"
 "${PIP[@]}" install -q -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt" $TORCH_PINS "mmcv==$MMCV_VERSION"
-"${PIP[@]}" install -q --no-deps "mmpose==$MMPOSE_VERSION"
+"${PIP[@]}" install -q --no-deps "mmpose==$MMPOSE_VERSION" "pyrender==$PYRENDER_VERSION"
 
 # --- OSMesa for off-screen rendering of the procedural dataset (pyrender) -----------------------
 if ! ldconfig -p 2>/dev/null | grep -q libOSMesa; then
