@@ -1,0 +1,3 @@
+from .mesh_metric import PROTOCOLS, MeshMetric
+
+__all__ = ['MeshMetric', 'PROTOCOLS']
