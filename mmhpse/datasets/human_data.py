@@ -308,7 +308,7 @@ class HumanAnnotations:
             ``smpl_betas (10,)``, ``has_smpl``, ``gender``. Joints the file lacks are zero.
         """
         if self.fmt == 'humandata':
-            bbox = np.asarray(self.bbox[row, :4], np.float32)
+            bbox = np.array(self.bbox[row, :4], np.float32)
         else:
             side = float(np.asarray(self.scale[row]).reshape(-1)[0]) * 200.0
             cx, cy = (float(v) for v in self.center[row])
@@ -320,12 +320,12 @@ class HumanAnnotations:
         has_smpl = False
         if self.smpl is not None:
             if self.fmt == 'spin':
-                pose = np.asarray(self.smpl['pose'][row], np.float32)
+                pose = np.array(self.smpl['pose'][row], np.float32)
                 glob, body = pose[:3], pose[3:].reshape(23, 3)
             else:
-                glob = np.asarray(self.smpl['global_orient'][row], np.float32)
-                body = np.asarray(self.smpl['body_pose'][row], np.float32).reshape(23, 3)
-            betas = np.asarray(self.smpl['betas'][row], np.float32)
+                glob = np.array(self.smpl['global_orient'][row], np.float32)
+                body = np.array(self.smpl['body_pose'][row], np.float32).reshape(23, 3)
+            betas = np.array(self.smpl['betas'][row], np.float32)
             has_smpl = True if self.has_smpl is None else bool(self.has_smpl[row])
         gender = 'neutral'
         if self.gender_strings is not None:

@@ -69,15 +69,16 @@ class HumanImageDataset(BaseDataset):
         self.cache_dir = cache_dir
         self.annotations: Optional[HumanAnnotations] = None
         self._rows: Optional[np.ndarray] = None
-        meta = dict(dataset_name=self.dataset_name, convention=convention,
-                    num_keypoints=len(names), keypoint_names=names,
-                    flip_indices=get_flip_indices(convention))
-        meta.update(metainfo or {})
         super().__init__(
-            ann_file=ann_file, metainfo=meta, data_root=data_root or '',
+            ann_file=ann_file, metainfo=metainfo, data_root=data_root or '',
             data_prefix=dict(data_prefix), indices=indices, serialize_data=False,
             pipeline=list(pipeline), test_mode=test_mode, lazy_init=lazy_init,
             max_refetch=max_refetch)
+        # set after BaseDataset, whose metainfo loader takes every string for a file name
+        self._metainfo.update(
+            dataset_name=self.dataset_name, convention=convention, num_keypoints=len(names),
+            keypoint_names=names, flip_indices=get_flip_indices(convention))
+        self._metainfo.update(metainfo or {})
 
     def full_init(self):
         """Open and validate the annotation file; select rows (drop, index file, indices)."""

@@ -312,3 +312,26 @@ def test_drop_invalid_counts_and_logs(tmp_path, capfd):
     assert "dropped 2 samples with a zero-area box (w <= 0 or h <= 0) in key 'bbox_xywh' " \
         '(first: index 0)' in log
     assert 'kept 3 of 6 samples' in log
+
+
+@pytest.mark.parametrize('fmt', ['humandata', 'spin'])
+def test_sample_arrays_are_writable_copies(tmp_path, fmt):
+    d = humandata_dict() if fmt == 'humandata' else spin_dict()
+
+    def to32(v):
+        if isinstance(v, dict):
+            return {k: to32(x) for k, x in v.items()}
+        if isinstance(v, np.ndarray) and v.dtype == np.float64:
+            return v.astype(np.float32)
+        return v
+
+    ann = HumanAnnotations(write(tmp_path, to32(d), compressed=False))
+    s = ann.sample(2, 'smpl_49')
+    arrays = {k: v for k, v in s.items() if isinstance(v, np.ndarray)}
+    assert len(arrays) == 6
+    for key, v in arrays.items():
+        assert v.flags.writeable, key
+        v += 1.  # transforms work in place; the annotations must not change
+    again = ann.sample(2, 'smpl_49')
+    for key, v in arrays.items():
+        np.testing.assert_allclose(again[key] + 1., v, err_msg=key)
