@@ -1,4 +1,4 @@
-"""Image dataset of people with SMPL / keypoint annotations from HumanData or SPIN ``.npz`` files."""
+"""Dataset of person images with SMPL / keypoint labels from HumanData or SPIN ``.npz`` files."""
 import copy
 import os.path as osp
 from typing import Optional, Sequence, Union

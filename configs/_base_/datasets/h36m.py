@@ -3,7 +3,8 @@
 # H36mConverter, or SPIN's datasets/preprocess/h36m_train.py .npz - both are read as they are),
 # images under data/datasets/h36m/. That file has no SMPL; with MoSh fits use
 # h36m_mosh_train.npz (H36mConverter with mosh). Semi-supervised runs add
-# indices_file='data/label_fractions/h36m_train_frac10_seed0.npy' (tools/misc/make_label_fractions.py).
+# indices_file='data/label_fractions/h36m_train_frac10_seed0.npy'
+# (written by tools/misc/make_label_fractions.py).
 h36m_train = dict(
     type='HumanImageDataset',
     data_root='data/',
