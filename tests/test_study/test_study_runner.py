@@ -18,17 +18,17 @@ train_dataloader = dict(dataset=dict(indices_file=None))
 """
 
 
-def _study(tmp_path, pretrainings, fractions=(1.0, 0.5), extra=''):
+def _study(tmp_path, pretrainings, fractions=(1.0, 0.5), baseline='random'):
     (tmp_path / 'finetune.py').write_text(FINETUNE)
     (tmp_path / 'pretrain.py').write_text("model = dict(type='Dummy')\n")
     text = f"""
 study = dict(
-    name='t', work_dir={str(tmp_path / 'work')!r}, baseline='random',
+    name='t', work_dir={str(tmp_path / 'work')!r}, baseline={baseline!r},
     pretrainings={pretrainings!r},
     finetune=dict(config={str(tmp_path / 'finetune.py')!r}, label_fractions={list(fractions)!r},
                   seeds=[0],
                   fraction_cfg_options={{'train_dataloader.dataset.indices_file': 'f{{pct}}.npy'}}),
-    benchmarks=[dict(name='Proc', prefix='proc')], curve_metric='mpjpe'{extra})
+    benchmarks=[dict(name='Proc', prefix='proc')], curve_metric='mpjpe')
 """
     path = tmp_path / 'study.py'
     path.write_text(text)
@@ -39,7 +39,7 @@ def test_bad_entries_are_all_listed_before_any_job(tmp_path):
     path = _study(tmp_path, [dict(name='random'),
                              dict(name='a', config='nope/missing.py'),
                              dict(name='b', checkpoint='nope/missing.pth'),
-                             dict(name='a')], extra=", baseline='zzz'")
+                             dict(name='a')], baseline='zzz')
     with pytest.raises(StudyConfigError) as err:
         load_study(path, root=str(tmp_path))
     msg = str(err.value)
