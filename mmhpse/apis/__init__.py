@@ -1,0 +1,7 @@
+from .inference import (CheckpointHashError, file_sha256, inference_mesh_model, init_model,
+                        verify_checkpoint_hash)
+
+__all__ = [
+    'init_model', 'inference_mesh_model', 'verify_checkpoint_hash', 'file_sha256',
+    'CheckpointHashError'
+]
