@@ -1,0 +1,3 @@
+from .image_mesh_estimator import ImageMeshEstimator
+
+__all__ = ['ImageMeshEstimator']
