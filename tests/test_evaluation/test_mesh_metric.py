@@ -164,18 +164,24 @@ def test_h36m_keypoint_protocol(scene):
     res = _evaluate(metric, _samples(scene, scene['gendered'], kps))
     assert set(res) == {'h36m/mpjpe', 'h36m/pa-mpjpe'}  # no GT mesh: no pve
     assert max(res.values()) < 1e-3
-    # SPIN's files hold the H36M head top in 'head_extra' and leave 'headtop' empty
+    pred_j = np.einsum('jv,nvc->njc', scene['h36m_reg'], scene['pred'].astype(np.float64))
+    gt_j = np.einsum('jv,nvc->njc', scene['h36m_reg'], scene['gendered'].astype(np.float64))
+    ref_mpjpe, ref_pa = protocol_errors(pred_j, gt_j, 0, list(H36M_TO_LSP14))
+    # SPIN's files hold the H36M head top in 'head_extra' and leave 'headtop' empty: all 14
+    # joints are still evaluated; with a valid 'headtop', 'head_extra' (H36M joint 9) is unused
     spin = kps.copy()
     spin[:, names.index('head_extra')] = spin[:, names.index('headtop')]
     spin[:, names.index('headtop')] = 0.
-    res = _evaluate(MeshMetric(dataset='h36m_p2', body_model=_body_cfg(scene['dir'])),
-                    _samples(scene, scene['gendered'], spin))
-    assert max(res.values()) < 1e-3
+    garbage = kps.copy()
+    garbage[:, names.index('head_extra'), :3] = 7.
+    for gt_kps in (spin, garbage):
+        res = _evaluate(MeshMetric(dataset='h36m_p2', body_model=_body_cfg(scene['dir'])),
+                        _samples(scene, scene['pred'], gt_kps))
+        assert res['h36m/mpjpe'] == pytest.approx(ref_mpjpe * 1000., abs=1e-3)
+        assert res['h36m/pa-mpjpe'] == pytest.approx(ref_pa * 1000., abs=1e-3)
     # a GT joint without confidence is left out, even with garbage coordinates
     masked = kps.copy()
     masked[2, names.index('left_wrist')] = [5., 5., 5., 0.]
-    pred_j = np.einsum('jv,nvc->njc', scene['h36m_reg'], scene['pred'].astype(np.float64))
-    gt_j = np.einsum('jv,nvc->njc', scene['h36m_reg'], scene['gendered'].astype(np.float64))
     valid = np.ones((len(GENDERS), 17), bool)
     valid[2, 13] = False  # H36M left wrist
     ref_mpjpe, ref_pa = protocol_errors(pred_j, gt_j, 0, list(H36M_TO_LSP14), valid)

@@ -64,6 +64,9 @@ def test_prefixed_keys_in_scalars_json(surrogate_body_model_dir, tmp_path):
             dataset='3dpw',
             gt_gender=False,
             body_model=dict(type='SMPL', model_path=osp.join(surrogate_body_model_dir, 'smpl'))),
+        # mmengine's own visualizer and JSON-writing backend, whatever mmhpse registers
+        visualizer=dict(type='Visualizer', vis_backends=[dict(type='LocalVisBackend')],
+                        _scope_='mmengine'),
         default_scope='mmhpse')
     metrics = runner.val()
     assert set(metrics) == {'3dpw/mpjpe', '3dpw/pa-mpjpe', '3dpw/pve'}
