@@ -64,7 +64,7 @@ WEIGHT_INITIALIZERS = Registry(
 METRICS = Registry('metric', parent=MMENGINE_METRICS, locations=['mmhpse.evaluation'])
 EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR, locations=['mmhpse.evaluation'])
 
-VISUALIZERS = Registry(
-    'visualizer', parent=MMENGINE_VISUALIZERS, locations=['mmhpse.visualization'])
-VISBACKENDS = Registry(
-    'vis_backend', parent=MMENGINE_VISBACKENDS, locations=['mmhpse.visualization'])
+# No ``mmhpse.visualization`` package exists (yet): mmengine's Visualizer / LocalVisBackend are
+# found through the parents. A location naming a missing module breaks every mmhpse-scope Runner.
+VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS)
+VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS)
