@@ -1,0 +1,306 @@
+"""JointCon: loss against brute-force numpy references, joint pooling against loops, validity
+masking, cross-rank gathering (2 gloo processes) and a config train step on CPU."""
+import math
+import os
+import os.path as osp
+import socket
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from mmpretrain.structures import DataSample
+
+import mmhpse.models.selfsup  # noqa: F401  registers JointCon and its transforms
+from mmhpse.models.selfsup.jointcon import (JointCon, bilinear_sample, gather_rows,
+                                            gaussian_pool)
+from mmhpse.models.selfsup.supcon import supcon_loss
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+CONFIG = osp.join(REPO, 'configs/jointcon/jointcon_resnet50_4xb32-140e_coco-256x192.py')
+
+
+def np_supcon(z, labels, tau):
+    """Khosla et al. L_out, one anchor at a time."""
+    n, total, count = len(z), 0., 0
+    for i in range(n):
+        positives = [p for p in range(n) if p != i and labels[p] == labels[i]]
+        if not positives:
+            continue
+        denom = sum(math.exp(z[i] @ z[a] / tau) for a in range(n) if a != i)
+        total += -np.mean([math.log(math.exp(z[i] @ z[p] / tau) / denom) for p in positives])
+        count += 1
+    return total / count
+
+
+def np_instance(z, tau):
+    """Joint-level NT-Xent: rows i and i + M (same joint, same person, other view) pair up."""
+    n = len(z)
+    m = n // 2
+    losses = []
+    for i in range(n):
+        partner = (i + m) % n
+        denom = sum(math.exp(z[i] @ z[a] / tau) for a in range(n) if a != i)
+        losses.append(-math.log(math.exp(z[i] @ z[partner] / tau) / denom))
+    return float(np.mean(losses))
+
+
+def _unit(n, d, seed):
+    z = np.random.RandomState(seed).randn(n, d)
+    return z / np.linalg.norm(z, axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize('dtype,tol', [(torch.float64, 1e-10), (torch.float32, 1e-5)])
+def test_supcon_matches_bruteforce(dtype, tol):
+    z = _unit(40, 16, 0)
+    labels = np.random.RandomState(1).randint(0, 7, size=40)
+    labels[0] = 99  # an anchor without positives is left out of the mean
+    expected = np_supcon(z, labels, 0.07)
+    got = supcon_loss(torch.tensor(z, dtype=dtype), torch.tensor(labels), 0.07)
+    assert abs(float(got) - expected) <= tol * max(1., abs(expected))
+
+
+def test_supcon_instance_labels_match_bruteforce_ntxent():
+    z = _unit(30, 8, 2)
+    ids = np.tile(np.arange(15), 2)  # instance ids: row i and i + 15 share one
+    got = supcon_loss(torch.tensor(z), torch.tensor(ids), 0.2)
+    assert abs(float(got) - np_instance(z, 0.2)) < 1e-10
+
+
+def test_supcon_no_positive_and_bad_shapes():
+    z = torch.randn(3, 4, requires_grad=True)
+    loss = supcon_loss(z, torch.tensor([0, 1, 2]))
+    assert float(loss.detach()) == 0.
+    loss.backward()
+    assert torch.equal(z.grad, torch.zeros_like(z))
+    with pytest.raises(ValueError, match=r'labels must be \(3,\)'):
+        supcon_loss(z, torch.tensor([0, 1]))
+    with pytest.raises(ValueError, match='embeddings must be'):
+        supcon_loss(torch.randn(3), torch.tensor([0, 1, 2]))
+
+
+def _cell(x, stride, size):
+    """The cell whose pixel span [c s - 0.5, (c + 1) s - 0.5) holds x (pixel centres at ints)."""
+    for c in range(size):
+        if c * stride - 0.5 <= x < (c + 1) * stride - 0.5:
+            return c
+    return 0 if x < 0 else size - 1
+
+
+def test_gaussian_pool_matches_loop():
+    rng = np.random.RandomState(3)
+    feats = rng.randn(2, 5, 4, 3)
+    in_size = (128, 96)
+    kpts = rng.uniform(-20, 120, size=(2, 6, 2))
+    got = gaussian_pool(torch.tensor(feats), torch.tensor(kpts), in_size, sigma=1.0).numpy()
+    for n in range(2):
+        for k in range(6):
+            cx, cy = _cell(kpts[n, k, 0], 32, 3), _cell(kpts[n, k, 1], 32, 4)
+            w = np.array([[math.exp(-((j - cx)**2 + (i - cy)**2) / 2.) for j in range(3)]
+                          for i in range(4)])
+            w /= w.sum()
+            expected = (feats[n] * w).sum((1, 2))
+            np.testing.assert_allclose(got[n, k], expected, atol=1e-12)
+
+
+def test_bilinear_sample_matches_loop():
+    rng = np.random.RandomState(4)
+    feats = rng.randn(1, 3, 4, 3)
+    in_size = (128, 96)
+    kpts = np.array([[[15.5, 15.5], [47.5, 79.5], [30., 50.], [0., 0.], [95., 127.]]])
+    got = bilinear_sample(torch.tensor(feats), torch.tensor(kpts), in_size).numpy()
+    for k, (x, y) in enumerate(kpts[0]):
+        u, v = (x + 0.5) / 32 - 0.5, (y + 0.5) / 32 - 0.5  # cell centres at integers
+        expected = np.zeros(3)
+        for i in range(4):
+            for j in range(3):
+                wgt = max(0., 1 - abs(u - j)) * max(0., 1 - abs(v - i))
+                expected += wgt * feats[0, :, i, j]
+        np.testing.assert_allclose(got[0, k], expected, atol=1e-12)
+    # a joint at the centre of cell (2, 1) reads exactly that cell
+    np.testing.assert_allclose(got[0, 1], feats[0, :, 2, 1], atol=1e-12)
+
+
+def _tiny_model(**kwargs):
+    return JointCon(
+        backbone=dict(type='ResNet', depth=18, stem_channels=8, base_channels=8,
+                      out_indices=(3, ), norm_cfg=dict(type='BN')),
+        in_channels=64, hid_channels=32, out_channels=16, **kwargs)
+
+
+def _capture_first(store):
+    """Forward hook keeping the first output of a module (returns None: output unchanged)."""
+
+    def hook(module, args, output):
+        if 'z' not in store:
+            store['z'] = output
+
+    return hook
+
+
+def _sample(kpts, vis):
+    s = DataSample()
+    s.set_field(np.asarray(kpts, np.float32), 'view_keypoints')
+    s.set_field(np.asarray(vis, np.float32), 'view_keypoints_visible')
+    return s
+
+
+def _batch(num_joints=5, seed=0):
+    """Two persons in 128x96 views (C5 map 4x3) with hand-made validity cases."""
+    rng = np.random.RandomState(seed)
+    kpts = rng.uniform(5, 90, size=(2, 2, num_joints, 2)).astype(np.float32)
+    vis = np.ones((2, 2, num_joints), np.float32)
+    vis[0, 1, 1] = 0  # person 0, joint 1: invisible in view 2
+    kpts[0, 0, 2] = [-0.6, 40]  # person 0, joint 2: left of the map in view 1
+    kpts[0, 1, 3] = [-0.4, 127.4]  # person 0, joint 3: inside (edge cells) in view 2
+    kpts[1, 1, 4] = [50, 127.6]  # person 1, joint 4: below the map in view 2
+    samples = [_sample(kpts[b], vis[b]) for b in range(2)]
+    valid = [(b, k) for b in range(2) for k in range(num_joints)
+             if (b, k) not in {(0, 1), (0, 2), (1, 4)}]
+    inputs = [torch.randn(2, 3, 128, 96), torch.randn(2, 3, 128, 96)]
+    return inputs, samples, valid
+
+
+@pytest.mark.parametrize('loss_mode', ['supcon', 'instance'])
+@pytest.mark.parametrize('pool', ['gaussian', 'bilinear'])
+def test_jointcon_loss_validity_and_reference(loss_mode, pool):
+    torch.manual_seed(0)
+    model = _tiny_model(loss_mode=loss_mode, pool=pool)
+    inputs, samples, valid = _batch()
+    captured = {}
+    model.projector.register_forward_hook(_capture_first(captured))
+    losses = model.loss(inputs, samples)
+    assert int(losses['num_joints']) == len(valid) == 7
+    z = F.normalize(captured['z'], dim=1).detach().double().numpy()
+    assert z.shape == (2 * len(valid), 16)
+    # row r is (person, joint) valid[r] in view 1, row r + M the same in view 2
+    feats = model.backbone(torch.cat(inputs))[-1]
+    ref = []
+    for v in range(2):
+        kpts = torch.stack([torch.as_tensor(s.view_keypoints[v]) for s in samples])
+        pooled = model.joint_features(feats[2 * v:2 * v + 2], kpts, (128, 96))
+        ref += [pooled[b, k] for b, k in valid]
+    ref = F.normalize(model.projector(torch.stack(ref)), dim=1).detach().double().numpy()
+    np.testing.assert_allclose(z, ref, atol=1e-5)
+    if loss_mode == 'supcon':
+        labels = [k for _, k in valid] * 2
+        expected = np_supcon(z, labels, 0.07)
+    else:
+        expected = np_instance(z, 0.07)
+    assert abs(float(losses['loss_jointcon'].detach()) - expected) < 1e-5
+    losses['loss_jointcon'].backward()
+    assert model.backbone.conv1.weight.grad.abs().sum() > 0
+
+
+def test_jointcon_image_term_and_errors():
+    torch.manual_seed(0)
+    model = _tiny_model(image_loss_weight=0.5)
+    inputs, samples, _ = _batch()
+    captured = {}
+    model.image_projector.register_forward_hook(_capture_first(captured))
+    losses = model.loss(inputs, samples)
+    z = F.normalize(captured['z'], dim=1).detach().double().numpy()  # (2B, D), views stacked
+    assert abs(float(losses['loss_image'].detach()) - 0.5 * np_instance(z, 0.07)) < 1e-5
+    assert _tiny_model().image_projector is None
+    with pytest.raises(ValueError, match="loss_mode must be 'supcon' or 'instance'"):
+        _tiny_model(loss_mode='simclr')
+    with pytest.raises(ValueError, match="pool must be"):
+        _tiny_model(pool='max')
+    bad = DataSample(metainfo=dict(img_path='x.jpg'))
+    with pytest.raises(KeyError, match=r"data sample 0 \(x.jpg\) has no 'view_keypoints'"):
+        model.loss(inputs, [bad, bad])
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def _gather_worker(rank, world, port, result_dir):
+    import torch.distributed as dist
+    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank,
+                            world_size=world)
+    torch.manual_seed(0)
+    z_all = F.normalize(torch.randn(11, 6, dtype=torch.float64), dim=1)
+    labels_all = torch.tensor([0, 1, 2, 0, 1, 2, 0, 3, 3, 1, 2])
+    rows = [slice(0, 4), slice(4, 11)][rank]  # unequal row counts per rank
+    z_local = z_all[rows].clone().requires_grad_(True)
+    loss = supcon_loss(gather_rows(z_local), gather_rows(labels_all[rows]), 0.1)
+    loss.backward()
+    torch.save(dict(loss=loss.detach(), grad=z_local.grad), osp.join(result_dir, f'{rank}.pt'))
+    dist.destroy_process_group()
+
+
+def test_gather_rows_two_ranks(tmp_path):
+    # fork: the workers inherit the imported modules (spawn would re-import mmpretrain twice)
+    torch.multiprocessing.start_processes(
+        _gather_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2, start_method='fork')
+    torch.manual_seed(0)
+    z_all = F.normalize(torch.randn(11, 6, dtype=torch.float64), dim=1).requires_grad_(True)
+    labels_all = torch.tensor([0, 1, 2, 0, 1, 2, 0, 3, 3, 1, 2])
+    loss = supcon_loss(z_all, labels_all, 0.1)
+    loss.backward()
+    r0, r1 = (torch.load(osp.join(tmp_path, f'{r}.pt')) for r in range(2))
+    assert torch.allclose(r0['loss'], loss.detach()) and torch.allclose(r1['loss'], loss.detach())
+    assert torch.allclose(r0['grad'], z_all.grad[:4]) and torch.allclose(r1['grad'], z_all.grad[4:])
+
+
+def _write_coco(root, num_images=2, size=(120, 160)):
+    """A small COCO keypoint file with synthetic images (one person each)."""
+    import json
+
+    import cv2
+    os.makedirs(osp.join(root, 'images'), exist_ok=True)
+    rng = np.random.RandomState(0)
+    images, anns = [], []
+    for i in range(num_images):
+        h, w = size
+        cv2.imwrite(osp.join(root, 'images', f'{i}.jpg'),
+                    rng.randint(0, 255, (h, w, 3)).astype(np.uint8))
+        images.append(dict(id=i + 1, file_name=f'{i}.jpg', height=h, width=w))
+        kpts = np.zeros((17, 3))
+        kpts[:, 0] = rng.uniform(40, 80, 17)
+        kpts[:, 1] = rng.uniform(30, 130, 17)
+        kpts[:, 2] = 2
+        anns.append(dict(id=i + 1, image_id=i + 1, category_id=1, iscrowd=0, area=1600.,
+                         bbox=[35., 25., 50., 110.], num_keypoints=17,
+                         keypoints=kpts.flatten().tolist()))
+    ann_file = osp.join(root, 'ann.json')
+    with open(ann_file, 'w') as f:
+        json.dump(dict(images=images, annotations=anns,
+                       categories=[dict(id=1, name='person')]), f)
+    return ann_file
+
+
+def test_config_builds_and_train_steps(tmp_path):
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+    ann_file = _write_coco(str(tmp_path / 'coco'))
+    cfg = Config.fromfile(CONFIG)
+    assert cfg.model.type == 'JointCon' and cfg.train_cfg.max_epochs == 140
+    assert cfg.optim_wrapper.optimizer == dict(type='Adam', lr=1e-3)
+    assert cfg.param_scheduler[0].milestones == [90, 120]
+    assert cfg.train_dataloader.batch_size * 4 == 128
+    cfg.model.backbone.update(depth=18, stem_channels=8, base_channels=8,
+                              norm_cfg=dict(type='BN'))
+    cfg.model.update(in_channels=64, hid_channels=32, out_channels=16)
+    cfg.train_pipeline[3].transforms[2].input_size = (48, 64)
+    dl = cfg.train_dataloader
+    dl.update(batch_size=2, num_workers=0, persistent_workers=False)
+    dl.dataset.update(data_root=str(tmp_path / 'coco'), ann_file=ann_file,
+                      data_prefix=dict(img='images/'), pipeline=cfg.train_pipeline)
+    cfg.train_cfg.max_epochs = 1
+    cfg.param_scheduler = []
+    cfg.default_hooks.logger.interval = 1
+    cfg.default_hooks.checkpoint = None
+    cfg.work_dir = str(tmp_path / 'work')
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert runner.iter == 1  # 2 persons, batch 2
+    loss = runner.message_hub.get_scalar('train/loss_jointcon').current()
+    assert math.isfinite(loss) and loss > 0
+    assert runner.message_hub.get_scalar('train/num_joints').current() >= 2
+    # Adam took one step on the backbone
+    conv1 = runner.model.backbone.conv1.weight
+    assert int(runner.optim_wrapper.optimizer.state[conv1]['step']) == 1
