@@ -15,6 +15,8 @@ _NEWTON_MAX_ITERS = 30
 # Newton's polar iteration converges quadratically: once an update moves X by less than 1e-7, the
 # new iterate is within ~1e-14 of the polar factor.
 _NEWTON_TOL = 1e-7
+_NEWTON_SCALED_ITERS = 4  # scaled steps first (fast from afar), then plain quadratic Newton
+_NEWTON_MIN_ITERS = 3  # convergence is checked from this step on
 
 
 def _check_points(pred, gt, mask, names=('pred', 'gt')) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -56,13 +58,27 @@ def _errors_cm(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray) -> Tuple[np.n
     return per_sample, mean
 
 
-# cofactor matrix of a row-major 3x3 matrix m (9 components): C = m[_A] * m[_B] - m[_C] * m[_D];
-# its rows are cross(r1, r2), cross(r2, r0), cross(r0, r1), so that m^{-T} = C / det(m)
-_A = [4, 5, 3, 2, 0, 1, 1, 2, 0]
-_B = [8, 6, 7, 7, 8, 6, 5, 3, 4]
-_C = [5, 3, 4, 1, 2, 0, 2, 0, 1]
-_D = [7, 8, 6, 8, 6, 7, 4, 5, 3]
 _TRANSPOSE = [0, 3, 6, 1, 4, 7, 2, 5, 8]
+
+
+def _cofactor_det(x: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Cofactor matrices and determinants of 3x3 matrices in row-major components (9, N).
+
+    The cofactor rows are ``cross(r1, r2)``, ``cross(r2, r0)``, ``cross(r0, r1)``, so that
+    ``x^{-T} = cof / det``.
+    """
+    a, b, c, d, e, f, g, h, i = x
+    cof = np.empty_like(x)
+    np.subtract(e * i, f * h, out=cof[0])
+    np.subtract(f * g, d * i, out=cof[1])
+    np.subtract(d * h, e * g, out=cof[2])
+    np.subtract(c * h, b * i, out=cof[3])
+    np.subtract(a * i, c * g, out=cof[4])
+    np.subtract(b * g, a * h, out=cof[5])
+    np.subtract(b * f, c * e, out=cof[6])
+    np.subtract(c * d, a * f, out=cof[7])
+    np.subtract(a * e, b * d, out=cof[8])
+    return cof, a * cof[0] + b * cof[1] + c * cof[2]
 
 
 def _rotation_svd(cov: np.ndarray) -> np.ndarray:
@@ -99,25 +115,33 @@ def _rotation_polar(cov_t: np.ndarray) -> np.ndarray:
     rot = np.empty_like(cov_t)
     norm = np.sqrt((cov_t * cov_t).sum(axis=0))
     x = cov_t / np.where(norm > 0, norm, 1.)
-    cof = x[_A] * x[_B] - x[_C] * x[_D]
-    det = (x[:3] * cof[:3]).sum(axis=0)  # scale free: ||x||_F = 1
+    cof, det = _cofactor_det(x)  # det is scale free here: ||x||_F = 1
     fallback = ~(det > 1e-9)
     idx = np.flatnonzero(~fallback)
     if idx.size < n:
         x, cof, det = x[:, idx], cof[:, idx], det[idx]
-    for _ in range(_NEWTON_MAX_ITERS):
-        if idx.size == 0:
-            break
-        inv_t = cof / det
-        gamma = np.sqrt(np.sqrt((inv_t * inv_t).sum(axis=0) / (x * x).sum(axis=0)))
-        x_new = 0.5 * (gamma * x + inv_t / gamma)
+    for it in range(_NEWTON_MAX_ITERS):
+        # X <- (g X + X^{-T} / g) / 2 with X^{-T} = cof / det and the Frobenius scaling
+        # g = sqrt(||X^{-1}|| / ||X||); past a few steps g ~ 1 and plain Newton is kept
+        if it < _NEWTON_SCALED_ITERS:
+            gamma = np.sqrt(np.sqrt((cof * cof).sum(axis=0) / (x * x).sum(axis=0)) / np.abs(det))
+            x_new = (0.5 * gamma) * x + (0.5 / (gamma * det)) * cof
+        else:
+            x_new = 0.5 * x + (0.5 / det) * cof
+        if it < _NEWTON_MIN_ITERS - 1:  # no sample converges this early: skip the check
+            x = x_new
+            cof, det = _cofactor_det(x)
+            continue
         done = np.abs(x_new - x).max(axis=0) < _NEWTON_TOL
-        if done.any():
-            rot[:, idx[done]] = x_new[:, done]
-            idx, x_new = idx[~done], x_new[:, ~done]
         x = x_new
-        cof = x[_A] * x[_B] - x[_C] * x[_D]
-        det = (x[:3] * cof[:3]).sum(axis=0)
+        if done.all():
+            rot[:, idx] = x
+            idx = idx[:0]
+            break
+        if 2 * done.sum() > done.size:  # keep iterating only the rest (converged ones would
+            rot[:, idx[done]] = x[:, done]  # merely stay at their fixed point)
+            idx, x = idx[~done], x[:, ~done]
+        cof, det = _cofactor_det(x)
     fallback[idx] = True  # did not converge
     if fallback.any():
         cov = cov_t[_TRANSPOSE][:, fallback].T.reshape(-1, 3, 3)
@@ -141,7 +165,7 @@ def _procrustes_cm(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray):
         mu_pred, mu_gt = (pred * w).sum(axis=-1) / safe, (gt * w).sum(axis=-1) / safe
         x1 = (pred - mu_pred[..., None]) * w
         x2 = (gt - mu_gt[..., None]) * w
-    var1 = (x1 * x1).sum(axis=(0, 2))
+    var1 = np.einsum('ink,ink->n', x1, x1)
     cov_t = np.einsum('ink,jnk->ijn', x2, x1).reshape(9, n)  # cov^T[i, j] = sum_k x2_i x1_j
     rot = _rotation_polar(cov_t)
     trace = (rot * cov_t).sum(axis=0)  # trace(R cov) = sum_ij R_ij cov_ji
@@ -152,8 +176,10 @@ def _procrustes_cm(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray):
         rot[:, empty] = np.eye(3).reshape(9, 1)
         mu_gt[:, empty] = mu_pred[:, empty] = 0.
     r = rot.reshape(3, 3, n)
-    aligned = scale[:, None] * np.einsum('ijn,jnk->ink', r, pred - mu_pred[..., None])
-    aligned += mu_gt[..., None]
+    centred = x1 if full else pred - mu_pred[..., None]
+    # (N, 3, 3) @ (N, 3, K): one small matrix product per sample, back to (3, N, K)
+    aligned = np.matmul((r * scale).transpose(2, 0, 1), centred.transpose(1, 0, 2))
+    aligned = aligned.transpose(1, 0, 2) + mu_gt[..., None]
     trans = (mu_gt - scale * np.einsum('ijn,jn->in', r, mu_pred)).T
     return aligned, (scale, r.transpose(2, 0, 1), trans)
 
