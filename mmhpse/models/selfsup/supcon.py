@@ -38,18 +38,19 @@ def supcon_loss(embeddings: torch.Tensor,
     if labels.shape != embeddings.shape[:1]:
         raise ValueError(f'supcon_loss: labels must be ({embeddings.shape[0]},), '
                          f'got {tuple(labels.shape)}')
-    n = embeddings.shape[0]
-    self_mask = torch.eye(n, dtype=torch.bool, device=embeddings.device)
-    pos_mask = (labels[:, None] == labels[None, :]) & ~self_mask
-    num_pos = pos_mask.sum(1)
+    # the positive terms only need class sums: sum_{p in P(i)} z_i.z_p = z_i.(S_y(i) - z_i), so
+    # the only (N, N) work is the log-sum-exp of the denominator
+    _, inverse, counts = torch.unique(labels, return_inverse=True, return_counts=True)
+    num_pos = counts[inverse] - 1
     has_pos = num_pos > 0
     if not bool(has_pos.any()):
         return embeddings.sum() * 0.
 
-    logits = embeddings @ embeddings.t() / temperature
-    logits = logits.masked_fill(self_mask, float('-inf'))
-    log_prob = logits - torch.logsumexp(logits, dim=1, keepdim=True)
-    # positives never include the diagonal, so the -inf entries are replaced before summing
-    pos_log_prob = log_prob.masked_fill(~pos_mask, 0.).sum(1)
-    mean_log_prob_pos = pos_log_prob[has_pos] / num_pos[has_pos]
+    class_sums = embeddings.new_zeros((counts.numel(), embeddings.shape[1]))
+    class_sums = class_sums.index_add(0, inverse, embeddings)
+    pos_logits = ((class_sums[inverse] - embeddings) * embeddings).sum(1) / temperature
+    logits = (embeddings / temperature) @ embeddings.t()
+    logits = logits.fill_diagonal_(float('-inf'))  # A(i) excludes the anchor itself
+    log_denominator = torch.logsumexp(logits, dim=1)
+    mean_log_prob_pos = pos_logits[has_pos] / num_pos[has_pos] - log_denominator[has_pos]
     return -mean_log_prob_pos.mean()

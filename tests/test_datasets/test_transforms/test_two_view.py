@@ -199,7 +199,7 @@ def test_skip_and_redraw_counters():
     assert t.counts == dict(few_joints=0, redraws=4, no_common_joint=1)
 
 
-def _write_coco(root, size=(200, 160)):
+def _write_coco(root, size=(200, 160), few_joints_person=None):
     import cv2
     os.makedirs(osp.join(root, 'images'), exist_ok=True)
     rng = np.random.RandomState(5)
@@ -209,6 +209,9 @@ def _write_coco(root, size=(200, 160)):
                     rng.randint(0, 255, size + (3, )).astype(np.uint8))
         images.append(dict(id=i + 1, file_name=f'{i}.jpg', height=size[0], width=size[1]))
         kpts, vis = _random_person(rng)
+        if i == few_joints_person:
+            vis[:] = 0
+            vis[[0, 1]] = 1
         k = np.concatenate([kpts, 2 * vis[:, None]], 1)
         anns.append(dict(id=i + 1, image_id=i + 1, category_id=1, iscrowd=0, area=1e4,
                          bbox=[35., 25., 90., 150.], num_keypoints=int(vis.sum()),
@@ -259,3 +262,27 @@ def test_consistency_through_mmpose_coco_dataset(which, tmp_path):
                        view_keypoints_visible=ds.view_keypoints_visible)
             checked += assert_consistent(out, kpts19, vis19)
     assert checked > 0
+
+
+def test_skipped_person_is_replaced_by_the_dataset(tmp_path):
+    """A skipped person (None) makes mmengine's dataset fetch another one; the skip is counted."""
+    from mmengine.registry import DefaultScope
+    from mmpretrain.registry import DATASETS
+    data_root, ann_file, img_prefix = _write_coco(str(tmp_path), few_joints_person=1)
+    np.random.seed(7)
+    pipeline = [
+        dict(type='mmpose.LoadImage'),
+        dict(type='mmpose.GetBBoxCenterScale', padding=1.25),
+        dict(type='AddMidpointJoints'),
+        dict(type='TwoViewPose', transforms=view_pipeline(), min_valid_joints=3),
+        dict(type='PackInputs', meta_keys=['sample_idx']),
+    ]
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        dataset = DATASETS.build(dict(type='mmpose.CocoDataset', data_root=data_root,
+                                      ann_file=ann_file, data_prefix=dict(img=img_prefix),
+                                      data_mode='topdown', pipeline=pipeline))
+    assert len(dataset) == 3
+    two_view = dataset.pipeline.transforms[3]
+    assert dataset[0]['data_samples'].sample_idx == 0
+    assert dataset[1]['data_samples'].sample_idx in (0, 2)
+    assert two_view.counts['few_joints'] >= 1
