@@ -6,7 +6,8 @@ keypoints). Feature cell ``c`` of a map with stride ``s = W_in / W_feat`` covers
 ``[c s, (c + 1) s)``, so a joint at ``x`` has the continuous cell coordinate
 ``u = (x + 0.5) / s - 0.5`` (cell centres at integers), lies inside the feature map iff
 ``0 <= (x + 0.5) / s < W_feat``, and its cell is ``floor((x + 0.5) / s)``. Bilinear sampling
-uses ``grid_sample(align_corners=False)``, whose normalised coordinate ``(2x + 1) / W_in - 1`` is exactly this convention.
+uses ``grid_sample(align_corners=False)``, whose normalised coordinate ``(2x + 1) / W_in - 1``
+is exactly this convention.
 """
 from typing import Dict, List, Optional
 
