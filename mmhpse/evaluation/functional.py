@@ -19,7 +19,8 @@ _NEWTON_SCALED_ITERS = 4  # scaled steps first (fast from afar), then plain quad
 _NEWTON_MIN_ITERS = 3  # convergence is checked from this step on
 
 
-def _check_points(pred, gt, mask, names=('pred', 'gt')) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _check_points(pred, gt, mask,
+                  names=('pred', 'gt')) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Validate shapes and values; return float64 arrays and a boolean mask (N, K)."""
     pred = np.asarray(pred, dtype=np.float64)
     gt = np.asarray(gt, dtype=np.float64)
@@ -101,9 +102,9 @@ def _rotation_polar(cov_t: np.ndarray) -> np.ndarray:
     """Procrustes rotations from transposed cross-covariances, component-major.
 
     For ``det(cov) > 0`` the rotation is the orthogonal polar factor of ``cov^T``, computed with the
-    scaled Newton iteration ``X <- (g X + X^{-T} / g) / 2`` on 9 contiguous component vectors. Samples
-    with ``det(cov) <= 0`` (a reflection must be corrected), near-singular ones and any that do not
-    converge go to the batched SVD, so the result is the SVD solution in every case.
+    scaled Newton iteration ``X <- (g X + X^{-T} / g) / 2`` on 9 contiguous component vectors.
+    Samples with ``det(cov) <= 0`` (a reflection must be corrected), near-singular ones and any
+    that do not converge go to the batched SVD, so the result is the SVD solution in every case.
 
     Args:
         cov_t (np.ndarray): ``cov^T`` in row-major components, shape (9, N).

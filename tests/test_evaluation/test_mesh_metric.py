@@ -35,7 +35,8 @@ def scene(surrogate_body_model_dir):
                                   body_pose=torch.from_numpy(p[:, 1:].reshape(-1, 69)),
                                   betas=torch.from_numpy(b))['vertices'].numpy()
 
-    gendered = np.concatenate([mesh(g, pose[i:i + 1], betas[i:i + 1]) for i, g in enumerate(GENDERS)])
+    gendered = np.concatenate(
+        [mesh(g, pose[i:i + 1], betas[i:i + 1]) for i, g in enumerate(GENDERS)])
     neutral = mesh('neutral', pose, betas)
     pred = mesh('neutral', pose + rng.normal(scale=0.1, size=pose.shape).astype(np.float32),
                 betas + rng.normal(scale=0.3, size=betas.shape).astype(np.float32))
@@ -93,8 +94,10 @@ def test_3dpw_against_brute_force_protocol(scene):
     pred_j = np.einsum('jv,nvc->njc', reg, pred)
     gt_j = np.einsum('jv,nvc->njc', reg, gt.astype(np.float64))
     ref_mpjpe, ref_pa = protocol_errors(pred_j, gt_j, 0, list(H36M_TO_LSP14))
-    ref_pve = np.mean([np.linalg.norm((pred[i] - pred_j[i, 0]) - (gt[i] - gt_j[i, 0]), axis=1).mean()
-                       for i in range(len(gt))])
+    ref_pve = np.mean([
+        np.linalg.norm((pred[i] - pred_j[i, 0]) - (gt[i] - gt_j[i, 0]), axis=1).mean()
+        for i in range(len(gt))
+    ])
     metric = MeshMetric(dataset='3dpw', body_model=_body_cfg(scene['dir']), gt_gender=True)
     res = _evaluate(metric, _samples(scene, scene['pred']))
     assert res['3dpw/mpjpe'] > 10.  # a real error, in mm

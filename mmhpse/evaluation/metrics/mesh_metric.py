@@ -151,9 +151,10 @@ class MeshMetric(BaseMetric):
 
     def _regress(self, vertices: torch.Tensor) -> torch.Tensor:
         """Joints of the protocol's convention, (B, 17, 3), from vertices (B, V, 3)."""
-        if vertices.shape[1] != self._body_model('neutral').num_vertices:
+        num_vertices = self._body_model('neutral').num_vertices
+        if vertices.shape[1] != num_vertices:
             raise ValueError(f'MeshMetric({self.dataset}): meshes of {vertices.shape[1]} vertices '
-                             f'do not fit the body model ({self._body_model("neutral").num_vertices})')
+                             f'do not fit the body model ({num_vertices} vertices)')
         if self._mpi_regressor is not None:
             return torch.einsum('jv,bvc->bjc', self._mpi_regressor, vertices)
         return self._body_model('neutral').regress(vertices, 'h36m_17')
@@ -164,7 +165,8 @@ class MeshMetric(BaseMetric):
             return torch.stack(verts)
         # no vertices stored by the estimator: rebuild them from the predicted parameters
         pose = torch.stack([_as_tensor(_field(s, 'pred_pose', w)) for s, w in zip(samples, where)])
-        betas = torch.stack([_as_tensor(_field(s, 'pred_betas', w)) for s, w in zip(samples, where)])
+        betas = torch.stack(
+            [_as_tensor(_field(s, 'pred_betas', w)) for s, w in zip(samples, where)])
         with torch.no_grad():
             out = self._body_model('neutral')(global_orient=pose[:, :1], body_pose=pose[:, 1:],
                                               betas=betas, pose2rot=False)
