@@ -6,6 +6,7 @@ _base_ = './pare_resnet50-scratch_8xb16-120e_h36m-coco.py'
 model = dict(
     backbone=dict(
         init_cfg=dict(
+            _delete_=True,  # replaces the random init of the base recipe
             type='StrictPretrained',
             checkpoint='checkpoints/backbones/byol_resnet50_coco-person.pth',
             prefix='backbone.')))

@@ -6,6 +6,7 @@ _base_ = './pare_resnet50-scratch_8xb16-120e_h36m-coco.py'
 model = dict(
     backbone=dict(
         init_cfg=dict(
+            _delete_=True,  # replaces the random init of the base recipe
             type='StrictPretrained',
             checkpoint='checkpoints/backbones/mocov2_resnet50_in1k.pth',
             prefix='backbone.')))

@@ -112,20 +112,43 @@ def test_plain_pretrained_only_warns(tmp_path, tv50_file):
                            state['layer4.0.conv1.weight'])
 
 
-MY_PARE_CONFIGS = sorted(
-    p for p in glob.glob(osp.join(REPO, 'configs/pare/pare_resnet50-*_8xb16-120e_h36m-coco.py'))
-    if '-scratch_' not in p)
+PRETRAININGS = ('random', 'imagenet', 'mocov2', 'simclr', 'byol', 'swav', 'densecl', 'detcon',
+                'mocov2-coco-person', 'simclr-coco-person', 'byol-coco-person',
+                'swav-coco-person', 'densecl-coco-person', 'detcon-coco-person', 'pose2d-coco19',
+                'pose2d-mpii', 'surreal', 'jointcon')
 
 
-@pytest.mark.parametrize('path', MY_PARE_CONFIGS, ids=osp.basename)
-def test_finetune_config_names_its_backbone_strictly(path, tmp_path, tv50_file):
+@pytest.fixture(scope='module')
+def tv18_files(tmp_path_factory):
+    """A torchvision ResNet-18 file and its extracted backbone (the configs are built at depth
+    18 to keep this test fast; the depth-50 chain is tested above)."""
+    torch.manual_seed(2)
+    folder = tmp_path_factory.mktemp('r18')
+    src, out = str(folder / 'r18.pth'), str(folder / 'backbone.pth')
+    torch.save(torchvision.models.resnet18(weights=None).state_dict(), src)
+    extract_backbone.main([src, out, '--depth', '18'])
+    return src, out
+
+
+def test_every_pretraining_has_a_finetune_config():
+    names = glob.glob(osp.join(REPO, 'configs/pare/pare_resnet50-*_8xb16-120e_h36m-coco.py'))
+    found = {osp.basename(p)[len('pare_resnet50-'):-len('_8xb16-120e_h36m-coco.py')]
+             for p in names}
+    assert set(PRETRAININGS) <= found
+
+
+@pytest.mark.parametrize('name', PRETRAININGS)
+def test_finetune_config_names_its_backbone_strictly(name, tv18_files):
     base = osp.join(REPO, 'configs/pare/pare_resnet50-scratch_8xb16-120e_h36m-coco.py')
     if not osp.exists(base):
         pytest.skip(f'the PARE base recipe {base} does not exist yet')
+    path = osp.join(REPO, f'configs/pare/pare_resnet50-{name}_8xb16-120e_h36m-coco.py')
     cfg = Config.fromfile(path)
     backbone = cfg.model.backbone.to_dict()
+    assert backbone['type'] == 'mmpretrain.ResNet' and backbone['depth'] == 50
+    backbone['depth'] = 18
     init = backbone['init_cfg']
-    if '-random_' in path:
+    if name == 'random':
         assert backbone['zero_init_residual'] is False
         model = MODELS.build(backbone)
         model.init_weights()
@@ -136,13 +159,15 @@ def test_finetune_config_names_its_backbone_strictly(path, tmp_path, tv50_file):
         assert all(torch.all(m.weight == 1) and torch.all(m.bias == 0) for m in bns)
         return
     assert init['type'] == 'StrictPretrained'
-    if '-imagenet_' in path:
+    src, extracted = tv18_files
+    if name == 'imagenet':
         assert init['checkpoint'] == 'checkpoints/resnet50_torchvision.pth'
-        init['checkpoint'] = tv50_file
+        assert init['prefix'] is None
+        init['checkpoint'] = src
     else:
-        out = str(tmp_path / 'backbone.pth')
-        extract_backbone.main([tv50_file, out])
-        init['checkpoint'] = out
+        assert init['prefix'] == 'backbone.'
+        assert init['checkpoint'].startswith('checkpoints/backbones/')
+        init['checkpoint'] = extracted
     model = MODELS.build(backbone)
     model.init_weights()
-    _assert_equal_to_source(model, torch.load(tv50_file, weights_only=True))
+    _assert_equal_to_source(model, torch.load(src, weights_only=True))
