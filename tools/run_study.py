@@ -9,6 +9,7 @@ A killed study resumes where it stopped when run again: finished jobs are reused
 import argparse
 import os.path as osp
 import sys
+import warnings
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -22,6 +23,7 @@ def main():
     parser.add_argument('--gpus', type=int, default=1, help='GPUs per job (pytorch / slurm)')
     parser.add_argument('--partition', help='slurm partition')
     args = parser.parse_args()
+    warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
     from mmhpse.study import StudyConfigError, run_study
     try:
         code = run_study(args.study, REPO, args.launcher, args.gpus, args.partition,

@@ -1,6 +1,6 @@
 # JointCon on the quickstart's procedural humans (CPU-sized): ResNet-18, 128x96 views, 6 epochs.
 # The data is written by the quickstart study's prepare steps (configs/studies/quickstart.py):
-# data/quickstart/train.npz (HumanData) exported to COCO keypoints as train_coco.json.
+# data/procedural/train.npz (HumanData) exported to COCO keypoints as train_coco.json.
 _base_ = './jointcon_resnet50_4xb32-140e_coco-256x192.py'
 
 input_size = (96, 128)  # (w, h)
@@ -32,7 +32,7 @@ train_dataloader = dict(
     persistent_workers=True,
     pin_memory=False,
     dataset=dict(
-        data_root='data/quickstart/',
+        data_root='data/procedural/',
         ann_file='train_coco.json',
         data_prefix=dict(img=''),
         pipeline=train_pipeline))
