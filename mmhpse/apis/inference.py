@@ -17,7 +17,7 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
-from mmengine.logging import print_log
+from mmengine.logging import MMLogger, print_log
 
 from mmhpse.utils.checkpoint import load_external_checkpoint
 
@@ -145,7 +145,13 @@ def init_model(config: Union[str, Config],
         _drop_pretrained_init(model_cfg)
     model = MODELS.build(model_cfg)
     if checkpoint is None:
-        model.init_weights()
+        logger = MMLogger.get_current_instance()
+        level = logger.level
+        logger.setLevel(logging.WARNING)  # init_weights logs every parameter at INFO
+        try:
+            model.init_weights()
+        finally:
+            logger.setLevel(level)
     else:
         if not osp.isfile(checkpoint):
             raise FileNotFoundError(f'checkpoint {checkpoint} can not be found.')
@@ -175,8 +181,13 @@ def _test_pipeline_cfg(cfg: Config) -> list:
     for key in ('test_dataloader', 'val_dataloader'):
         loader = cfg.get(key)
         dataset = loader.get('dataset') if loader else None
-        while dataset is not None and 'pipeline' not in dataset and 'dataset' in dataset:
-            dataset = dataset['dataset']  # wrappers (RepeatDataset, ...)
+        while dataset is not None and 'pipeline' not in dataset:
+            if dataset.get('dataset') is not None:  # wrappers (RepeatDataset, ...)
+                dataset = dataset['dataset']
+            elif dataset.get('datasets'):  # ConcatDataset, MixedDataset: the first one
+                dataset = dataset['datasets'][0]
+            else:
+                dataset = None
         if dataset is not None and 'pipeline' in dataset:
             return copy.deepcopy(list(dataset['pipeline']))
     if cfg.get('test_pipeline') is not None:

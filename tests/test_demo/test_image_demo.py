@@ -1,6 +1,7 @@
 """demo/image_demo.py: overlay / side view / .obj on a generated image with the surrogate model."""
 import importlib.util
 import os.path as osp
+import pickle
 import shutil
 
 import cv2
@@ -191,7 +192,21 @@ def test_prepare_body_model_generates_and_reuses_surrogate(tmp_path, monkeypatch
             target, 'J_regressor_extra.npy')
     assert calls == [target]  # generated once, then reused
     assert capsys.readouterr().out.count('SURROGATE body model') == 2
-    # with SMPL files present nothing is replaced
+    # a surrogate already at the config's path is used as it is, and said to be one
     cfg = Config.fromfile(str(cfg_path))
-    assert demo.prepare_body_model(cfg, body_model_dir=target) is None
+    assert demo.prepare_body_model(cfg, body_model_dir=target) == target
     assert cfg.model.body_model.model_path == osp.join(target, 'smpl')
+    assert 'is a SURROGATE body model' in capsys.readouterr().out
+    # SMPL files (no surrogate mark) are used without a note
+    real = tmp_path / 'real'
+    shutil.copytree(target, real)
+    pkl = real / 'smpl' / 'SMPL_NEUTRAL.pkl'
+    with open(pkl, 'rb') as f:
+        data = pickle.load(f)
+    del data['surrogate']
+    with open(pkl, 'wb') as f:
+        pickle.dump(data, f)
+    cfg = Config.fromfile(str(cfg_path))
+    assert demo.prepare_body_model(cfg, body_model_dir=str(real)) is None
+    assert cfg.model.body_model.model_path == osp.join(str(real), 'smpl')
+    assert 'SURROGATE' not in capsys.readouterr().out

@@ -15,7 +15,8 @@ it. A local path resolves when
 * its file stem is a listed config name with fields left out (OpenMMLab names are
   ``{algorithm}_{backbone}_{schedule}_{data}``: the stem's ``_``/``-`` separated tokens appear in
   the same order in the config name), matching exactly ONE listed config, e.g.
-  ``checkpoints/backbones/jointcon_resnet50_coco.pth`` <- ``jointcon_resnet50_4xb32-140e_coco-256x192``.
+  ``checkpoints/backbones/jointcon_resnet50_coco.pth`` comes from
+  ``jointcon_resnet50_4xb32-140e_coco-256x192``.
 
 A URL resolves when it is the ``Weights`` of a listed model. Public weights of other projects
 (``torchvision://``, ``open-mmlab://`` ... or a URL that is no zoo ``Weights``) are external and
