@@ -1,0 +1,80 @@
+# CPU quickstart / smoke fine-tuning: the paper's PARE (C5 head) on a randomly initialised,
+# narrow ResNet-18, 128x96 crops of procedural humans rendered from the (surrogate) SMPL body model,
+# evaluated on the procedural test split (3DPW protocol, neutral GT). A few minutes on 2 CPU cores:
+#   python tools/misc/make_procedural_dataset.py --out data/procedural/train.npz \
+#       --num-samples 400 --img-size 128 128 --seed 0
+#   python tools/misc/make_procedural_dataset.py --out data/procedural/test.npz \
+#       --num-samples 100 --img-size 128 128 --seed 1
+#   python tools/train.py configs/pare/pare_resnet18-scratch_1xb16-12e_procedural-128x96.py
+# The generator writes a surrogate body model to data/body_models/ when none is there.
+_base_ = [
+    '../_base_/default_runtime.py',
+    '../_base_/models/pare_resnet50.py',
+    '../_base_/datasets/procedural.py',
+]
+
+img_res = (128, 96)  # (H, W)
+body_model_dir = 'data/body_models'
+train_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale', padding=1.25),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='RandomBBoxTransform', scale_factor=0.25, rotate_factor=30, rotate_prob=0.6),
+    dict(type='ColorJitterScale', factor=0.2),
+    dict(type='TopdownAffine', input_size=(img_res[1], img_res[0])),
+    dict(type='PackHumanInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale', padding=1.25),
+    dict(type='TopdownAffine', input_size=(img_res[1], img_res[0])),
+    dict(type='PackHumanInputs'),
+]
+
+model = dict(
+    # ResNet-18 at a quarter of its width (C5: 128 channels, 4x3 for 128x96 crops)
+    backbone=dict(depth=18, stem_channels=16, base_channels=16),
+    head=dict(in_channels=128, num_filters=(64, 64), num_smpl_features=32,
+              smpl_mean_params=f'{body_model_dir}/smpl_mean_params.npz'),
+    body_model=dict(
+        model_path=f'{body_model_dir}/smpl',
+        joint_regressor_extra=f'{body_model_dir}/J_regressor_extra.npy'),
+    loss_camera=dict(type='CameraPriorLoss', scale=10., loss_weight=1.),
+    img_res=img_res)
+
+train_dataloader = dict(
+    batch_size=16,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(_base_.procedural_train, pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=32,
+    num_workers=1,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(_base_.procedural_test, pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(
+    type='MeshMetric',
+    dataset='3dpw',
+    prefix='procedural',
+    gt_gender=False,
+    body_model=dict(
+        type='SMPL',
+        model_path=f'{body_model_dir}/smpl',
+        joint_regressor_h36m=f'{body_model_dir}/J_regressor_h36m.npy'))
+test_evaluator = val_evaluator
+
+optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3))
+param_scheduler = [dict(type='MultiStepLR', by_epoch=True, milestones=[9], gamma=0.1)]
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=12, val_interval=3)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+
+default_hooks = dict(
+    logger=dict(interval=5),
+    checkpoint=dict(interval=3, max_keep_ckpts=1, save_best='procedural/pa-mpjpe', rule='less'))
+env_cfg = dict(dist_cfg=dict(backend='gloo'))
+randomness = dict(seed=0)
