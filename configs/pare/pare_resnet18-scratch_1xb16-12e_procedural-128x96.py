@@ -1,5 +1,5 @@
-# CPU quickstart / smoke fine-tuning: the paper's PARE (C5 head) on a randomly initialised,
-# narrow ResNet-18, 128x96 crops of procedural humans rendered from the (surrogate) SMPL body model,
+# CPU quickstart / smoke fine-tuning: the paper's PARE (C5 head) on a randomly initialised
+# ResNet-18, 128x96 crops of procedural humans rendered from the (surrogate) SMPL body model,
 # evaluated on the procedural test split (3DPW protocol, neutral GT). A few minutes on 2 CPU cores:
 #   python tools/misc/make_procedural_dataset.py --out data/procedural/train.npz \
 #       --num-samples 400 --img-size 128 128 --seed 0
@@ -32,9 +32,10 @@ test_pipeline = [
 ]
 
 model = dict(
-    # ResNet-18 at a quarter of its width (C5: 128 channels, 4x3 for 128x96 crops)
-    backbone=dict(depth=18, stem_channels=16, base_channels=16),
-    head=dict(in_channels=128, num_filters=(64, 64), num_smpl_features=32,
+    # full-width ResNet-18 (C5: 512 x 4 x 3), so that the quickstart's pre-trained ResNet-18
+    # backbones (2D pose, JointCon) chain into it
+    backbone=dict(depth=18),
+    head=dict(in_channels=512, num_filters=(64, 64), num_smpl_features=32,
               smpl_mean_params=f'{body_model_dir}/smpl_mean_params.npz'),
     body_model=dict(
         model_path=f'{body_model_dir}/smpl',
