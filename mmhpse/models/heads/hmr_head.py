@@ -62,7 +62,8 @@ class HMRHead(BaseModule):
         self.register_buffer('init_shape', mean['shape'][None])
         self.register_buffer('init_cam', mean['cam'][None])
 
-    def forward(self, feats: Union[torch.Tensor, Sequence[torch.Tensor]]) -> Dict[str, torch.Tensor]:
+    def forward(self,
+                feats: Union[torch.Tensor, Sequence[torch.Tensor]]) -> Dict[str, torch.Tensor]:
         x = feats[-1] if isinstance(feats, (tuple, list)) else feats
         if x.dim() == 4:
             x = x.mean(dim=(2, 3))

@@ -149,7 +149,8 @@ class PAREHead(BaseModule):
         self.register_buffer('init_shape', mean['shape'][None])
         self.register_buffer('init_cam', mean['cam'][None])
 
-    def forward(self, feats: Union[torch.Tensor, Sequence[torch.Tensor]]) -> Dict[str, torch.Tensor]:
+    def forward(self,
+                feats: Union[torch.Tensor, Sequence[torch.Tensor]]) -> Dict[str, torch.Tensor]:
         x = feats[-1] if isinstance(feats, (tuple, list)) else feats
         b = x.shape[0]
         segm = self.part_final(self.part_branch(x))
