@@ -101,9 +101,9 @@ def check_models(root):
         config = model.get('Config')
         if not config or not osp.isfile(osp.join(root, config)):
             problems.append(f'{meta}: model {name}: Config {config} does not exist')
-        if 'Weights' in model and not (isinstance(model['Weights'], str)
-                                       and _URL.match(model['Weights'])):
-            problems.append(f'{meta}: model {name}: Weights {model["Weights"]!r} is not a URL '
+        weights = model.get('Weights')  # absent or null: not published yet
+        if weights is not None and not (isinstance(weights, str) and _URL.match(weights)):
+            problems.append(f'{meta}: model {name}: Weights {weights!r} is not a URL '
                             '(leave Weights out until the file is published)')
     return problems
 
@@ -261,6 +261,12 @@ def test_check_index_catches_missing_and_unlisted(good_zoo):
         'recipe folder configs/new has no README.md',
         'recipe folder configs/new has no metafile.yml',
     ])
+
+
+def test_check_models_accepts_null_weights(good_zoo):
+    _write(good_zoo, 'configs/ft/metafile.yml', METAFILE.format(
+        name='ft_r50', config='configs/ft/ft_r50.py', weights='    Weights: null\n'))
+    assert check_models(good_zoo) == []
 
 
 @pytest.mark.parametrize('weights', ['0.1234', 'pre_r50.pth', 'https://', 'ftp://a.org/x.pth'])
