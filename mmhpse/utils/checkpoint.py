@@ -47,6 +47,9 @@ def encode_safe(obj: Any, path: str = 'checkpoint') -> Any:
         TypeError: ``obj`` holds an object of another class, which could only be stored by pickling
             it (so it could never be loaded safely). The message names its key path.
     """
+    # numpy scalars first: np.float64 and np.str_ are subclasses of float and str.
+    if isinstance(obj, np.generic):
+        return {_TAG: 'np_scalar', 'dtype': obj.dtype.str, 'value': obj.item()}
     if isinstance(obj, (torch.Tensor, str, bytes, bool, int, float, complex, type(None))):
         return obj
     if isinstance(obj, (torch.dtype, torch.device, torch.Size)):
@@ -56,8 +59,6 @@ def encode_safe(obj: Any, path: str = 'checkpoint') -> Any:
             return {_TAG: 'ndarray', 'data': torch.from_numpy(np.ascontiguousarray(obj).copy())}
         return {_TAG: 'ndarray_list', 'data': encode_safe(obj.tolist(), path),
                 'dtype': obj.dtype.str}
-    if isinstance(obj, np.generic):
-        return {_TAG: 'np_scalar', 'dtype': obj.dtype.str, 'value': obj.item()}
     if isinstance(obj, HistoryBuffer):
         log, count = obj.data
         return {_TAG: 'HistoryBuffer', 'log_history': torch.from_numpy(np.array(log)),

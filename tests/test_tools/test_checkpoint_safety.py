@@ -55,7 +55,7 @@ def test_encode_decode_round_trip_of_mmengine_objects(tmp_path):
     original = {
         'meta': {'seed': np.int64(3), 'sigmas': np.array([0.1, 0.2], dtype=np.float32),
                  'names': np.array(['a', 'bc']), 'pair': (1, 'x'), 'ids': {4, 5},
-                 'lr': np.float32(0.5)},
+                 'lr': np.float32(0.5), 'eta': np.float64(2.5), 'tag': np.str_('x')},
         'message_hub': {'log_scalars': collections.OrderedDict(loss=buf)},
         'state_dict': collections.OrderedDict(w=torch.ones(2)),
     }
@@ -68,6 +68,8 @@ def test_encode_decode_round_trip_of_mmengine_objects(tmp_path):
     assert back['meta']['sigmas'].dtype == np.float32
     np.testing.assert_array_equal(back['meta']['names'], original['meta']['names'])
     assert back['meta']['pair'] == (1, 'x') and back['meta']['ids'] == {4, 5}
+    assert type(back['meta']['eta']) is np.float64 and back['meta']['eta'] == 2.5
+    assert type(back['meta']['tag']) is np.str_
     restored = back['message_hub']['log_scalars']['loss']
     assert isinstance(restored, HistoryBuffer) and restored.max_length == 7
     np.testing.assert_array_equal(restored.data[0], [1.0, 2.5])
