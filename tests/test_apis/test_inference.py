@@ -209,3 +209,22 @@ def test_inference_unreadable_image_names_the_path(tiny, tmp_path):
     missing = str(tmp_path / 'missing.jpg')
     with pytest.raises(FileNotFoundError, match=f'cannot read image {missing}'):
         inference_mesh_model(model, missing)
+
+
+def test_published_checkpoint_round_trip(tiny, tmp_path):
+    """publish_model -> init_model: hash verified, body-model buffers not shipped, same weights."""
+    import importlib.util
+
+    from helpers.tool_runner import REPO
+    spec = importlib.util.spec_from_file_location(
+        'publish_model', osp.join(REPO, 'tools/model_converters/publish_model.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    published = tool.publish(tiny['ckpt'], str(tmp_path), config=tiny['config'], date='20261127')
+    assert osp.basename(published).startswith('pare_tiny_20261127-')
+    shipped = torch.load(published, weights_only=True)['state_dict']
+    assert not [k for k in shipped if k.startswith('body_model.')]
+    model = init_model(tiny['config'], published)
+    for name, value in model.state_dict().items():
+        if not name.startswith('body_model.'):
+            assert torch.equal(value, tiny['state'][name]), name

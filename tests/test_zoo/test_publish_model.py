@@ -59,7 +59,11 @@ def test_publish_strips_state_and_names_by_hash(tmp_path):
     src = str(tmp_path / 'epoch_5.pth')
     state_dict = _training_checkpoint(src)
     out_dir = tmp_path / 'zoo'
-    proc = run_tool([TOOL, src, str(out_dir), '--date', '20261127'])
+    old_umask = os.umask(0o022)
+    try:
+        proc = run_tool([TOOL, src, str(out_dir), '--date', '20261127'])
+    finally:
+        os.umask(old_umask)
     out_file = proc.stdout.strip().splitlines()[-1]
 
     assert os.listdir(out_dir) == [os.path.basename(out_file)]  # no temporary file left
@@ -81,6 +85,7 @@ def test_publish_strips_state_and_names_by_hash(tmp_path):
         5, 50, 'pare_tiny_8xb2-5e_mix', '20261127')
     assert meta['source_experiment'] == 'pare_tiny_8xb2-5e_mix_20261126_101112'
     assert os.path.getsize(out_file) < os.path.getsize(src) / 1.5
+    assert os.stat(out_file).st_mode & 0o044 == 0o044  # readable by others (umask 022)
 
 
 def test_publish_config_name_from_option_and_default_date(tmp_path):

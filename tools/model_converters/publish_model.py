@@ -109,6 +109,9 @@ def publish(in_file: str, out_dir: str, config: str = None, date: str = None) ->
             f.write(data)
         if file_sha256(tmp) != hashlib.sha256(data).hexdigest():
             raise OSError(f'{tmp} was not written completely')
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a zoo file is for sharing
         os.replace(tmp, out_file)
     finally:
         if osp.exists(tmp):
