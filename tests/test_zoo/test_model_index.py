@@ -185,17 +185,24 @@ def check_links(root):
 
 
 # --------------------------------------------------------------------------- the repository
+def _report(problems):
+    return f'{len(problems)} zoo problem(s):\n' + '\n'.join(problems)
+
+
 def test_repository_model_index():
     assert osp.isfile(osp.join(REPO, 'model-index.yml'))
-    assert check_index(REPO) == []
+    problems = check_index(REPO)
+    assert not problems, _report(problems)
 
 
 def test_repository_metafiles():
-    assert check_models(REPO) == []
+    problems = check_models(REPO)
+    assert not problems, _report(problems)
 
 
 def test_repository_downstream_links():
-    assert check_links(REPO) == []
+    problems = check_links(REPO)
+    assert not problems, _report(problems)
 
 
 # --------------------------------------------------------------------------- the checks catch
