@@ -71,6 +71,18 @@ def _shrink_runtime(cfg, work_dir, iters=2, batch_size=4):
     dl.pop('pin_memory', None)
 
 
+def _shrink_crops(node):
+    """Output sizes of the views' random resized crops: 224 -> 64, 96 -> 32 (in place)."""
+    if isinstance(node, dict):
+        if str(node.get('type', '')).endswith('RandomResizedCrop'):
+            node['scale'] = {224: 64, 96: 32}[node['scale']]
+        for v in node.values():
+            _shrink_crops(v)
+    elif isinstance(node, (list, tuple)):
+        for v in node:
+            _shrink_crops(v)
+
+
 def _train(cfg):
     runner = Runner.from_cfg(cfg)
     runner.train()
@@ -118,6 +130,7 @@ def test_ssl_config_train_steps(method, pattern, data_kind, data, tmp_path):
     cfg = Config.fromfile(osp.join(REPO, 'configs', method, pattern.format(data_kind)))
     _ssl_tiny(cfg, method)
     _shrink_runtime(cfg, tmp_path / 'work')
+    _shrink_crops(cfg.train_dataloader.dataset.pipeline)
     ds = cfg.train_dataloader.dataset
     if data_kind == 'in1k':
         assert ds.type == 'ImageNet'
@@ -129,8 +142,19 @@ def test_ssl_config_train_steps(method, pattern, data_kind, data, tmp_path):
                                                             'MultiViewWithMasks')
         ds.update(data_root=str(data / 'coco'), ann_file='person_keypoints.json',
                   data_prefix=dict(img_path='images/'))
-    if method == 'detcon':  # no precomputed masks here: the on-the-fly fallback is exercised
-        cfg.train_dataloader.dataset.pipeline[1].mask_root = str(tmp_path / 'no_masks')
+    if method == 'detcon':
+        loader = cfg.train_dataloader.dataset.pipeline[1]
+        assert loader.type == 'LoadFelzenszwalbMask'
+        if data_kind == 'in1k':  # no precomputed masks: the on-the-fly fallback
+            loader.mask_root = str(tmp_path / 'no_masks')
+        else:  # masks written by the precompute tool, required
+            import sys
+            sys.path.insert(0, osp.join(REPO, 'tools', 'misc'))
+            import precompute_felzenszwalb
+            masks = str(tmp_path / 'fh_masks')
+            img_root = str(data / 'coco' / 'images')
+            assert precompute_felzenszwalb.main([img_root, masks])['written'] == 3
+            loader.update(mask_root=masks, img_root=img_root, require_precomputed=True)
     runner = _train(cfg)
     if method == 'detcon':
         assert runner.message_hub.get_scalar('train/valid_ratio').current() > 0
@@ -138,11 +162,14 @@ def test_ssl_config_train_steps(method, pattern, data_kind, data, tmp_path):
 
 def test_coco_person_crops_dataset(data):
     from mmpretrain.registry import DATASETS
+    from mmengine.registry import DefaultScope
+
     import mmhpse.datasets.coco_person_crops  # noqa: F401
-    ds = DATASETS.build(dict(type='CocoPersonCrops', data_root=str(data / 'coco'),
-                             ann_file='person_keypoints.json', data_prefix='images/',
-                             pipeline=[dict(type='LoadImageFromFile'),
-                                       dict(type='CropPersonBox', padding=1.25)]))
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        ds = DATASETS.build(dict(type='CocoPersonCrops', data_root=str(data / 'coco'),
+                                 ann_file='person_keypoints.json', data_prefix='images/',
+                                 pipeline=[dict(type='LoadImageFromFile'),
+                                           dict(type='CropPersonBox', padding=1.25)]))
     assert len(ds) == 9  # the crowd box is left out
     sample = ds[0]
     # box (40, 30, 60, 180) x1.25 around its centre (70, 120) -> [32.5, 107.5] x [7.5, 232.5]

@@ -29,9 +29,11 @@ def test_adjust_hue_shifts_hue_modulo_256(backend, factor):
 
 
 def test_mmpretrain_color_jitter_with_hue_runs():
+    from mmengine.registry import DefaultScope
     from mmpretrain.registry import TRANSFORMS
-    t = TRANSFORMS.build(dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.2,
-                              hue=0.1, backend='pillow'))
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        t = TRANSFORMS.build(dict(type='ColorJitter', brightness=0.4, contrast=0.4,
+                                  saturation=0.2, hue=0.1, backend='pillow'))
     img = np.random.default_rng(1).integers(0, 256, (16, 16, 3), dtype=np.uint8)
     for _ in range(20):  # about half of the draws have a negative hue factor
         assert t(dict(img=img.copy()))['img'].shape == img.shape

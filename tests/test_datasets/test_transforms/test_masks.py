@@ -30,6 +30,13 @@ def _labelled_image(h=60, w=80, seed=0):
 W, H = 80, 60
 
 
+@pytest.fixture(autouse=True)
+def mmpretrain_scope():
+    """The transforms live in mmpretrain's registry, used from mmpretrain-scope configs."""
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        yield
+
+
 def _ramp():
     """Blue = 3 x, green = 3 y (linear: reproduced exactly by bilinear / bicubic resampling),
     label = x + W y (each pixel its own mask)."""
@@ -64,9 +71,8 @@ def test_multiview_with_masks_and_flip():
     img, labels = _ramp()
     view = [dict(type='MaskedRandomResizedCrop', scale=32, crop_ratio_range=(0.2, 1.0)),
             dict(type='RandomFlip', prob=1.0)]
-    with DefaultScope.overwrite_default_scope('mmpretrain'):  # as in an mmpretrain config
-        t = TRANSFORMS.build(dict(type='MultiViewWithMasks', num_views=[1, 1],
-                                  transforms=[view, view]))
+    t = TRANSFORMS.build(dict(type='MultiViewWithMasks', num_views=[1, 1],
+                              transforms=[view, view]))
     out = t(dict(img=img, gt_seg_map=labels, img_path='x.png'))
     assert len(out['img']) == 2 and out['view_masks'].shape == (2, 32, 32)
     for v in range(2):  # mmcv's RandomFlip flips the mask with the image
