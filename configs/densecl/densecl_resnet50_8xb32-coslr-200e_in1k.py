@@ -1,6 +1,6 @@
 # DenseCL pre-training of a ResNet-50 on ImageNet-1k: mmpretrain's published recipe, unchanged.
-# The study extracts `backbone.*` of the last checkpoint (tools/model_converters/extract_backbone.py)
-# or uses the released checkpoint of the method (see README.md).
+# The study extracts `backbone.*` of the last checkpoint
+# (tools/model_converters/extract_backbone.py) or uses the released checkpoint of the method (see README.md).
 # DenseCL: find_unused_parameters=True (set in the base) is needed under DDP.
 _base_ = 'mmpretrain::densecl/densecl_resnet50_8xb32-coslr-200e_in1k.py'
 

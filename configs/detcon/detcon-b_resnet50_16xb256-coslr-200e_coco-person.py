@@ -1,7 +1,7 @@
 # DetCon-B on human data: the ImageNet recipe on COCO train2017 person crops (non-crowd boxes of at
 # least 32x32 px, enlarged 1.25x, clipped to the image). Masks are computed on the whole image
-# (precompute: tools/misc/precompute_felzenszwalb.py data/coco/train2017 data/coco/fh_masks/train2017)
-# and cropped together with it.
+# and cropped together with it. Precompute them with
+#   tools/misc/precompute_felzenszwalb.py data/coco/train2017 data/coco/fh_masks/train2017
 _base_ = './detcon-b_resnet50_16xb256-coslr-200e_in1k.py'
 
 custom_imports = dict(

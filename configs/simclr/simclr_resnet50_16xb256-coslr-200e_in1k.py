@@ -1,6 +1,6 @@
 # SimCLR pre-training of a ResNet-50 on ImageNet-1k: mmpretrain's published recipe, unchanged.
-# The study extracts `backbone.*` of the last checkpoint (tools/model_converters/extract_backbone.py)
-# or uses the released checkpoint of the method (see README.md).
+# The study extracts `backbone.*` of the last checkpoint
+# (tools/model_converters/extract_backbone.py) or uses the released checkpoint of the method (see README.md).
 _base_ = 'mmpretrain::simclr/simclr_resnet50_16xb256-coslr-200e_in1k.py'
 
 # `import mmhpse` installs its weights_only-safe checkpoint loader and the numpy-2 fix of mmcv's

@@ -1,6 +1,6 @@
 # SwAV pre-training of a ResNet-50 on ImageNet-1k: mmpretrain's published recipe, unchanged.
-# The study extracts `backbone.*` of the last checkpoint (tools/model_converters/extract_backbone.py)
-# or uses the released checkpoint of the method (see README.md).
+# The study extracts `backbone.*` of the last checkpoint
+# (tools/model_converters/extract_backbone.py) or uses the released checkpoint of the method (see README.md).
 # SwAV: the multi-crop views and SwAVHook (queue, frozen prototypes) come from the base.
 _base_ = 'mmpretrain::swav/swav_resnet50_8xb32-mcrop-coslr-200e_in1k-224px-96px.py'
 

@@ -258,7 +258,8 @@ def test_surreal_config_train_steps(tmp_path, surrogate_body_model_dir):
     if importlib.util.find_spec('mmhpse.visualization') is None:
         # mmhpse.registry.VISUALIZERS names the location mmhpse.visualization, which does not
         # exist (yet), so no lookup of a visualizer works in the mmhpse scope: mark the location
-        # imported (mmengine's Visualizer and backends are then found in the parents) to test the recipe only
+        # imported (mmengine's Visualizer and backends are then found in the parents) to test
+        # the recipe only
         from mmhpse.registry import VISBACKENDS, VISUALIZERS
         VISUALIZERS._imported = VISBACKENDS._imported = True
     _train(cfg)

@@ -1,4 +1,5 @@
-"""tools/model_converters/extract_backbone.py from the command line (as the study runner calls it)."""
+"""tools/model_converters/extract_backbone.py from the command line (as the study runner calls
+it)."""
 import subprocess
 import sys
 

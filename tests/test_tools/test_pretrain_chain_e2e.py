@@ -33,7 +33,8 @@ def _images(root, n=8):
 
 def test_detcon_to_pare_chain(tmp_path, surrogate_body_model_dir):
     _images(str(tmp_path / 'imgs'))
-    cfg = Config.fromfile(osp.join(REPO, 'configs/detcon/detcon-b_resnet50_16xb256-coslr-200e_in1k.py'))
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs/detcon/detcon-b_resnet50_16xb256-coslr-200e_in1k.py'))
     cfg.model.backbone.update(depth=18, norm_cfg=dict(type='BN'))  # full-width ResNet-18
     cfg.model.neck.update(in_channels=512, hid_channels=64, out_channels=32)
     cfg.model.predictor.update(in_channels=32, hid_channels=64, out_channels=32)

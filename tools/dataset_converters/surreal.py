@@ -15,8 +15,8 @@ rotation ``R`` and translation ``t``, as in SURREAL's ``misc/smpl_relations/smpl
 * ``keypoints3d = R @ joints3D + t`` (camera frame, metres), which projects onto ``joints2D``;
 * ``R`` is a reflection (``det R = -1``): what the frames show is the *mirror image* of the SMPL
   body of ``pose`` (SURREAL's own demo notes that left and right are swapped). With
-  ``S = diag(-1, 1, 1)`` and the proper rotation ``Q = S R``, the pictured body is the mirror through
-  the camera's ``x = 0`` plane of the body with global orientation
+  ``S = diag(-1, 1, 1)`` and the proper rotation ``Q = S R``, the pictured body is the mirror
+  through the camera's ``x = 0`` plane of the body with global orientation
   ``Q R_x(90 deg) R_z(zrot) rodrigues(pose[:3])``. The converter therefore stores the mirrored SMPL
   pose (:func:`mmhpse.utils.geometry.flip_smpl_pose`: left/right joints swapped, axis-angle
   ``(x, -y, -z)``; global orientation ``R R_x(90) R_z(zrot) rodrigues(pose[:3]) S``) and swaps the

@@ -145,7 +145,8 @@ def describe_resnet(block: str, counts: Tuple[int, ...]) -> str:
     for depth, arch in RESNET_ARCH.items():
         if arch == (block, counts):
             return f'ResNet-{depth} ({block})'
-    return f'a ResNet-like layout with {block} blocks per stage {counts}, which is no standard depth'
+    return (f'a ResNet-like layout with {block} blocks per stage {counts}, which is no '
+            'standard depth')
 
 
 def extract_resnet_backbone(checkpoint: Mapping,

@@ -4,8 +4,8 @@ Each image comes with an unsupervised segmentation (Felzenszwalb masks, see
 ``mmhpse/datasets/transforms/masks.py``) cropped together with each of its two views. Per image,
 ``num_samples`` mask ids present in both views are drawn (uniformly, with replacement); the C5
 feature map is averaged inside each mask (mask area per feature cell as weights), projected
-(MLP 2048 → 4096 → 256) and, on the online side, passed through a predictor. The loss is NCE with
-temperature ``tau``: an online (image, mask) embedding of one view must pick the target embedding
+(MLP 2048 → 4096 → 256) and, on the online side, passed through a predictor. The loss is NCE
+with temperature ``tau``: an online (image, mask) embedding of one view must pick the target embedding
 of the same mask of the same image in the other view among the target embeddings of all masks of
 all images of the global batch in both views. Both directions are summed.
 """
@@ -79,7 +79,8 @@ def detcon_nce_loss(pred1, pred2, tgt1, tgt2, ids, valid, tgt_ids, tgt_valid, im
 
 
 def sample_mask_ids(masks: torch.Tensor, num_samples: int,
-                    generator: Optional[torch.Generator] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+                    generator: Optional[torch.Generator] = None
+                    ) -> Tuple[torch.Tensor, torch.Tensor]:
     """Draw ``num_samples`` mask ids per image among those present in both views.
 
     Args:

@@ -1,4 +1,5 @@
-"""Backbone extraction from the checkpoint layouts of the usual releases (torchvision as reference)."""
+"""Backbone extraction from the checkpoint layouts of the usual releases (torchvision as the
+reference)."""
 import pytest
 import torch
 import torchvision
@@ -93,7 +94,8 @@ def test_non_resnet_message():
 def test_incomplete_and_wrong_shape(tv50):
     broken = dict(tv50)
     del broken['layer3.2.conv2.weight']
-    with pytest.raises(BackboneExtractionError, match=r"1 missing keys \['layer3.2.conv2.weight'\]"):
+    with pytest.raises(BackboneExtractionError,
+                       match=r"1 missing keys \['layer3.2.conv2.weight'\]"):
         extract_resnet_backbone(broken, source='b.pth')
     broken = dict(tv50)
     broken['bn1.weight'] = torch.zeros(32)
