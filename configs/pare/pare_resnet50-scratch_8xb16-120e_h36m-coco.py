@@ -14,10 +14,12 @@ _base_ = [
 ]
 
 model = dict(
-    backbone=dict(init_cfg=[
-        dict(type='Normal', std=0.001, layer='Conv2d'),
-        dict(type='Constant', val=1, bias=0, layer=['_BatchNorm', 'GroupNorm'])
-    ]))
+    backbone=dict(
+        zero_init_residual=False,  # BN (1, 0) everywhere, the last BN of each block included
+        init_cfg=[
+            dict(type='Normal', std=0.001, layer='Conv2d'),
+            dict(type='Constant', val=1, bias=0, layer=['_BatchNorm', 'GroupNorm'])
+        ]))
 
 train_dataloader = dict(
     batch_size=16,
