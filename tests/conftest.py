@@ -11,3 +11,27 @@ def surrogate_body_model_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp('body_models')
     write_surrogate_body_model(str(out), num_vertices=600, seed=0)
     return str(out)
+
+
+@pytest.fixture
+def mmengine_log():
+    """Messages that mmengine's current logger emits during the test (``print_log(...,
+    logger='current')``), whatever stream its handlers were bound to by earlier tests."""
+    import logging
+
+    from mmengine.logging import MMLogger
+
+    class Records(logging.Handler):
+
+        def __init__(self):
+            super().__init__()
+            self.messages = []
+
+        def emit(self, record):
+            self.messages.append(record.getMessage())
+
+    logger = MMLogger.get_current_instance()
+    handler = Records()
+    logger.addHandler(handler)
+    yield handler.messages
+    logger.removeHandler(handler)

@@ -299,15 +299,14 @@ def test_first_bad_index_and_count(tmp_path):
                  'samples for this key; drop_invalid=True drops them)')
 
 
-def test_drop_invalid_counts_and_logs(tmp_path, capfd):
+def test_drop_invalid_counts_and_logs(tmp_path, mmengine_log):
     d = humandata_dict()
     d['keypoints2d'][[1, 4], 0, 0] = np.nan
     d['bbox_xywh'][4, 2] = -1.
     d['bbox_xywh'][0, 3] = 0.
     ann = HumanAnnotations(write(tmp_path, d), drop_invalid=True)
     np.testing.assert_array_equal(ann.rows, [2, 3, 5])
-    out = capfd.readouterr()
-    log = out.out + out.err
+    log = '\n'.join(mmengine_log)
     assert "dropped 2 samples with a non-finite value in key 'keypoints2d' (first: index 1)" in log
     assert "dropped 2 samples with a zero-area box (w <= 0 or h <= 0) in key 'bbox_xywh' " \
         '(first: index 0)' in log
