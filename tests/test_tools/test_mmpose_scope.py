@@ -9,14 +9,15 @@ from helpers.tool_runner import run_tool
 
 CONFIG = """
 default_scope = 'mmpose'
-codec = dict(type='MSRAHeatmap', input_size=(48, 64), heatmap_size=(12, 16), sigma=2)
+codec = dict(type='MSRAHeatmap', input_size=(64, 64), heatmap_size=(16, 16), sigma=2)
 model = dict(
     type='TopdownPoseEstimator',
     data_preprocessor=dict(type='PoseDataPreprocessor', mean=[123.675, 116.28, 103.53],
                            std=[58.395, 57.12, 57.375], bgr_to_rgb=True),
     backbone=dict(type='ResNet', depth=18, stem_channels=8, base_channels=8),
-    head=dict(type='HeatmapHead', in_channels=64, out_channels=17, deconv_out_channels=(16, ),
-              deconv_kernel_sizes=(4, ), loss=dict(type='KeypointMSELoss', use_target_weight=True),
+    head=dict(type='HeatmapHead', in_channels=64, out_channels=17,
+              deconv_out_channels=(16, 16, 16), deconv_kernel_sizes=(4, 4, 4),
+              loss=dict(type='KeypointMSELoss', use_target_weight=True),
               decoder=codec),
     test_cfg=dict(flip_test=False))
 train_pipeline = [

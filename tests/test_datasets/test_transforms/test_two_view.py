@@ -13,6 +13,15 @@ from mmhpse.datasets.transforms.two_view import (AddMidpointJoints, ClippedBBoxT
                                                  RandomChannelScale, TwoViewPose)
 
 # the shared fixtures live beside the project checkout (../shared/fixtures)
+@pytest.fixture(autouse=True)
+def _mmpretrain_scope():
+    """JointCon and its transforms live in mmpretrain's registries; earlier tests in the session
+    may have left another default scope current."""
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        yield
+
+
 FIXTURES = osp.normpath(osp.join(osp.dirname(osp.abspath(__file__)), *[osp.pardir] * 4,
                                  'shared', 'fixtures', 'coco'))
 

@@ -16,6 +16,15 @@ from mmhpse.models.selfsup.jointcon import (JointCon, bilinear_sample, gather_ro
                                             gaussian_pool)
 from mmhpse.models.selfsup.supcon import supcon_loss
 
+@pytest.fixture(autouse=True)
+def _mmpretrain_scope():
+    """JointCon and its transforms live in mmpretrain's registries; earlier tests in the session
+    may have left another default scope current."""
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        yield
+
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 CONFIG = osp.join(REPO, 'configs/jointcon/jointcon_resnet50_4xb32-140e_coco-256x192.py')
 
