@@ -152,6 +152,7 @@ class StudyReport:
         import matplotlib
         matplotlib.use('Agg')
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
         fractions = sorted({f for _, f in self.values}, reverse=True)
         fig, axes = plt.subplots(1, len(fractions), figsize=(5 * len(fractions), 4),
                                  squeeze=False)
@@ -164,6 +165,7 @@ class StudyReport:
                             linewidth=2.5 if name == self.baseline else 1.5)
             ax.set_title(f'{round(fraction * 100)} % labels')
             ax.set_xlabel('fine-tuning epoch')
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_ylabel(f'{self.curve_key} (mm)')
             ax.grid(alpha=0.3)
             ax.legend()
