@@ -162,3 +162,23 @@ def test_report_relative_change_and_epochs_to_baseline():
     assert x['avg rel. %'] == pytest.approx((-10.0 + 10.0 - 25.0) / 3)
     assert x['epochs to baseline'] == 5 and base['epochs to baseline'] == 10
     assert epochs_to_reach([(1, 5.0), (2, 3.0)], 2.0) is None
+
+
+def test_launcher_commands_use_the_project_scripts():
+    """Each launcher hands a job to the repo's own tool, with the arguments in its order."""
+    cfg, wd = '/w/job_config.py', '/w/job'
+    local = JobRunner('/repo', progress=print)._command('train', [cfg, '--work-dir', wd], 'x')
+    assert local[1:] == ['/repo/tools/train.py', cfg, '--work-dir', wd]
+    torch_run = JobRunner('/repo', launcher='pytorch', gpus=8)
+    assert torch_run._command('train', [cfg, '--work-dir', wd, '--resume'], 'x') == [
+        'bash', '/repo/tools/dist_train.sh', cfg, '8', '--work-dir', wd, '--resume']
+    assert torch_run._command('test', [cfg, 'ck.pth', '--work-dir', wd, '--out', 'm.json'],
+                              'x') == ['bash', '/repo/tools/dist_test.sh', cfg, 'ck.pth', '8',
+                                       '--work-dir', wd, '--out', 'm.json']
+    slurm = JobRunner('/repo', launcher='slurm', gpus=16, partition='gpu')
+    assert slurm._command('train', [cfg, '--work-dir', wd, '--resume'], 'job_a') == [
+        'bash', '/repo/tools/slurm_train.sh', 'gpu', 'job_a', cfg, wd, '--resume']
+    assert slurm._command('test', [cfg, 'ck.pth', '--out', 'm.json'], 'job_b') == [
+        'bash', '/repo/tools/slurm_test.sh', 'gpu', 'job_b', cfg, 'ck.pth', '--out', 'm.json']
+    with pytest.raises(ValueError, match='partition'):
+        JobRunner('/repo', launcher='slurm')
