@@ -1,8 +1,11 @@
 """mmhpse: backbone pre-training studies for 3D human pose and shape estimation (OpenMMLab).
 
 Importing the package installs mmhpse's safe checkpoint loader into mmengine
-(see :mod:`mmhpse.utils.checkpoint`) and registers every module, so a config of any scope can use
-mmhpse through ``custom_imports=dict(imports=['mmhpse'])``.
+(:mod:`mmhpse.utils.checkpoint`) and the numpy-2 fix of mmcv's ``adjust_hue``
+(:mod:`mmhpse.utils.mmcv_compat`). Modules register themselves when their sub-package is imported:
+``mmhpse.utils.register_all_modules()`` for mmhpse-scope code, and
+``custom_imports=dict(imports=['mmhpse.models.selfsup'])`` in mmpretrain-scope configs (JointCon,
+DetCon and their transforms).
 """
 from .version import __version__
 from . import utils  # noqa: F401,E402  (installs the checkpoint loader)
