@@ -51,12 +51,29 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
     cfg.model_wrapper_cfg = wrapper
 
 
+def fix_inherited_collate_fn(cfg: Config) -> None:
+    """Drop the ``_scope_`` that config inheritance adds to ``collate_fn``.
+
+    A config inheriting ``mmpretrain::...`` gets ``collate_fn=dict(type='default_collate',
+    _scope_='mmpretrain')``; mmengine's Runner passes every key but ``type`` to the function, and
+    ``default_collate`` rejects ``_scope_``. The Runner looks the name up in mmengine's
+    ``FUNCTIONS`` under the config's default scope anyway (mmpretrain and mmpose register no
+    collate functions of their own), so the key carries nothing and is removed.
+    """
+    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        loader = cfg.get(name, None)
+        collate = loader.get('collate_fn', None) if loader else None
+        if isinstance(collate, dict):
+            collate.pop('_scope_', None)
+
+
 def merge_common_args(cfg: Config, config_path: str, work_dir: Optional[str], launcher: str,
                       cfg_options: Optional[dict]) -> Config:
     """Apply ``--work-dir``, ``--launcher`` and ``--cfg-options`` the OpenMMLab way."""
     cfg.launcher = launcher
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+    fix_inherited_collate_fn(cfg)
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir', None) is None:
