@@ -53,7 +53,7 @@ study = dict(
              depth=18),
     ],
     finetune=dict(
-        config='configs/pare/pare_resnet18-scratch_1xb16-12e_procedural-128x96.py',
+        config='configs/pare/pare_resnet18-scratch_1xb16-24e_procedural-128x96.py',
         cfg_options={'train_cfg.max_epochs': finetune_epochs, 'train_cfg.val_interval': 2,
                      'param_scheduler.0.milestones': [finetune_epochs - 1],
                      'default_hooks.checkpoint.interval': 2,

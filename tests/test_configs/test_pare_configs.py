@@ -14,7 +14,7 @@ CONFIGS = [
     'pare_resnet50-scratch_8xb16-120e_h36m-coco.py',
     'pare_hrnet-w32_1xb64-200e_coco-eft-224.py',
     'pare_hrnet-w32_1xb32-50e_mixed-224.py',
-    'pare_resnet18-scratch_1xb16-12e_procedural-128x96.py',
+    'pare_resnet18-scratch_1xb16-24e_procedural-128x96.py',
 ]
 
 

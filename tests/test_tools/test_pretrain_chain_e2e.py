@@ -63,7 +63,7 @@ def test_detcon_to_pare_chain(tmp_path, surrogate_body_model_dir):
     assert 'matched: 100/100 (100.0 %)' in proc.stdout
 
     pare = Config.fromfile(osp.join(
-        REPO, 'configs/pare/pare_resnet18-scratch_1xb16-12e_procedural-128x96.py'))
+        REPO, 'configs/pare/pare_resnet18-scratch_1xb16-24e_procedural-128x96.py'))
     bm = surrogate_body_model_dir
     pare.model.head.smpl_mean_params = osp.join(bm, 'smpl_mean_params.npz')
     pare.model.body_model.update(model_path=osp.join(bm, 'smpl'),

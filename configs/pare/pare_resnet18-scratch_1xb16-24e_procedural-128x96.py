@@ -2,10 +2,10 @@
 # ResNet-18, 128x96 crops of procedural humans rendered from the (surrogate) SMPL body model,
 # evaluated on the procedural test split (3DPW protocol, neutral GT). A few minutes on 2 CPU cores:
 #   python tools/misc/make_procedural_dataset.py --out data/procedural/train.npz \
-#       --num-samples 400 --img-size 128 128 --seed 0
+#       --num-samples 384 --img-size 160 --seed 0
 #   python tools/misc/make_procedural_dataset.py --out data/procedural/test.npz \
-#       --num-samples 100 --img-size 128 128 --seed 1
-#   python tools/train.py configs/pare/pare_resnet18-scratch_1xb16-12e_procedural-128x96.py
+#       --num-samples 96 --img-size 160 --seed 1
+#   python tools/train.py configs/pare/pare_resnet18-scratch_1xb16-24e_procedural-128x96.py
 # The generator writes a surrogate body model to data/body_models/ when none is there.
 _base_ = [
     '../_base_/default_runtime.py',
@@ -73,13 +73,13 @@ val_evaluator = dict(
 test_evaluator = val_evaluator
 
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=2e-3))
-param_scheduler = [dict(type='MultiStepLR', by_epoch=True, milestones=[9], gamma=0.1)]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=12, val_interval=3)
+param_scheduler = [dict(type='MultiStepLR', by_epoch=True, milestones=[20], gamma=0.1)]
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=24, val_interval=4)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 
 default_hooks = dict(
     logger=dict(interval=5),
-    checkpoint=dict(interval=3, max_keep_ckpts=1, save_best='procedural/pa-mpjpe', rule='less'))
+    checkpoint=dict(interval=4, max_keep_ckpts=1, save_best='procedural/pa-mpjpe', rule='less'))
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
 randomness = dict(seed=0)
