@@ -9,7 +9,7 @@ from mmengine.dataset import BaseDataset
 import mmhpse.datasets.transforms.loading as loading
 from mmhpse.datasets.transforms import LoadImage, get_bad_image_count, reset_bad_image_count
 
-COCO = '/work/shared/fixtures/coco'
+from helpers.fixtures import COCO_FIXTURES as COCO  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

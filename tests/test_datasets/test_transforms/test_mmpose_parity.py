@@ -8,7 +8,7 @@ import pytest
 from mmhpse.datasets.transforms import (GetBBoxCenterScale, LoadImage, RandomFlip,
                                         TopdownAffine)
 
-COCO = '/work/shared/fixtures/coco'
+from helpers.fixtures import COCO_FIXTURES as COCO  # noqa: E402
 pytestmark = pytest.mark.skipif(
     not osp.isfile(osp.join(COCO, 'test_coco.json')), reason=f'COCO fixtures not found at {COCO}')
 

@@ -12,7 +12,6 @@ import mmhpse.models.selfsup  # noqa: F401  registers the transforms in mmpretra
 from mmhpse.datasets.transforms.two_view import (AddMidpointJoints, ClippedBBoxTransform,
                                                  RandomChannelScale, TwoViewPose)
 
-# the shared fixtures live beside the project checkout (../shared/fixtures)
 @pytest.fixture(autouse=True)
 def _mmpretrain_scope():
     """JointCon and its transforms live in mmpretrain's registries; earlier tests in the session
@@ -22,8 +21,7 @@ def _mmpretrain_scope():
         yield
 
 
-FIXTURES = osp.normpath(osp.join(osp.dirname(osp.abspath(__file__)), *[osp.pardir] * 4,
-                                 'shared', 'fixtures', 'coco'))
+from helpers.fixtures import COCO_FIXTURES as FIXTURES  # noqa: E402
 
 COCO_FLIP = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
 COCO19_FLIP = COCO_FLIP + [17, 18]

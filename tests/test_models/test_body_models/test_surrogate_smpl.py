@@ -11,8 +11,7 @@ from mmhpse.utils.geometry import SMPL_FLIP_PERM, SMPL_PARENTS, rot6d_to_rotmat
 
 smplx = pytest.importorskip('smplx')
 MIRROR = np.array([-1., 1., 1.])
-REAL_MEAN_PARAMS = osp.join(osp.dirname(__file__), '../../../../shared/fixtures/smpl/'
-                            'smpl_mean_params.npz')
+from helpers.fixtures import SMPL_MEAN_PARAMS as REAL_MEAN_PARAMS  # noqa: E402
 
 
 def _load(folder, gender='NEUTRAL'):

@@ -9,7 +9,7 @@ from mmhpse.models.heads import (LocallyConnectedLinear, PAREC5Head, PAREHead,
 from mmhpse.models.utils import load_smpl_mean_params
 from mmhpse.utils.geometry import rot6d_to_rotmat
 
-REAL_MEAN = '/work/shared/fixtures/smpl/smpl_mean_params.npz'
+from helpers.fixtures import SMPL_MEAN_PARAMS as REAL_MEAN  # noqa: E402
 needs_real_mean = pytest.mark.skipif(
     not osp.isfile(REAL_MEAN), reason=f'real fixture {REAL_MEAN} is absent (fresh clone)')
 
