@@ -115,7 +115,8 @@ class StudyRunner:
                 reused = self.jobs.is_done(job_dir)
                 if not reused:
                     self.progress(f'[{self.finished + 1}/{self.total}] {label} ...')
-                config = self.jobs.write_job_config(self._path(p.config), job_dir, p.cfg_options)
+                config = self.jobs.write_job_config(self._path(p.config), job_dir, p.cfg_options,
+                                                    self._seed_pretraining)
                 result = self.jobs.train(config, job_dir, label)
                 self._step(label, result, reused)
                 self.backbones[p.name] = self._extract(p, result.output) if result.ok else None
@@ -123,6 +124,11 @@ class StudyRunner:
                 self.backbones[p.name] = self._extract(p, p.checkpoint)
             else:
                 self.backbones[p.name] = ''  # no pre-training: the fine-tune config's own init
+
+    def _seed_pretraining(self, cfg) -> None:
+        """Seed a pre-training whose config leaves the seed open, so a study reruns the same."""
+        if (cfg.get('randomness', None) or {}).get('seed', None) is None:
+            cfg.randomness = dict(seed=self.study.seeds[0], deterministic=False)
 
     def _finetune_edit(self, job: FinetuneJob) -> Callable:
         s, backbone = self.study, self.backbones.get(job.pretraining.name)

@@ -105,6 +105,8 @@ def test_runs_chain_reuses_finished_jobs_and_resumes_killed_ones(tmp_path):
     assert cfg.model.backbone.init_cfg['type'] == 'StrictPretrained'
     assert cfg.model.backbone.init_cfg['checkpoint'] == str(work / 'pretrain/pose/backbone.pth')
     assert cfg.train_dataloader.dataset.indices_file == 'f50.npy'
+    # a pre-training whose config leaves the seed open gets the study's first seed
+    assert Config.fromfile(str(work / 'pretrain/pose/job_config.py')).randomness.seed == 0
     cfg = Config.fromfile(str(work / 'finetune/random/frac100_seed0/job_config.py'))
     assert cfg.model.backbone.init_cfg is None and cfg.randomness.seed == 0
     assert cfg.train_dataloader.dataset.indices_file is None
