@@ -2,7 +2,7 @@
 # least 32x32 px, enlarged 1.25x, clipped to the image). Masks are computed on the whole image
 # and cropped together with it. Precompute them with
 #   tools/misc/precompute_felzenszwalb.py data/coco/train2017 data/coco/fh_masks/train2017
-_base_ = './detcon-b_resnet50_16xb256-coslr-200e_in1k.py'
+_base_ = ['./detcon-b_resnet50_16xb256-coslr-200e_in1k.py', '../_base_/datasets/coco_person_crops.py']
 
 custom_imports = dict(
     imports=['mmhpse.models.selfsup.detcon', 'mmhpse.datasets.transforms.masks',
@@ -20,11 +20,4 @@ train_pipeline = [
     dict(type='PackInputs', algorithm_keys=['view_masks']),
 ]
 train_dataloader = dict(
-    dataset=dict(
-        _delete_=True,
-        type='CocoPersonCrops',
-        data_root=data_root,
-        ann_file='annotations/person_keypoints_train2017.json',
-        data_prefix=dict(img_path='train2017/'),
-        min_size=32,
-        pipeline=train_pipeline))
+    dataset=dict(_base_.coco_person_crops, _delete_=True, pipeline=train_pipeline))

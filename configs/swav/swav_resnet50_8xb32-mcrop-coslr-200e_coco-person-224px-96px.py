@@ -2,11 +2,10 @@
 # (one sample per non-crowd person box of at least 32x32 px, enlarged 1.25x, clipped to the image),
 # on which the method's own views are drawn.
 # SwAV: the multi-crop views and SwAVHook (queue, frozen prototypes) come from the base.
-_base_ = './swav_resnet50_8xb32-mcrop-coslr-200e_in1k-224px-96px.py'
+_base_ = ['./swav_resnet50_8xb32-mcrop-coslr-200e_in1k-224px-96px.py', '../_base_/datasets/coco_person_crops.py']
 
 custom_imports = dict(imports=['mmhpse.datasets.coco_person_crops'], allow_failed_imports=False)
 
-data_root = 'data/coco/'
 views = [{{_base_.view_pipeline1}}, {{_base_.view_pipeline2}}]
 num_views = {{_base_.num_crops}}
 train_pipeline = [
@@ -16,11 +15,4 @@ train_pipeline = [
     dict(type='PackInputs'),
 ]
 train_dataloader = dict(
-    dataset=dict(
-        _delete_=True,
-        type='CocoPersonCrops',
-        data_root=data_root,
-        ann_file='annotations/person_keypoints_train2017.json',
-        data_prefix=dict(img_path='train2017/'),
-        min_size=32,
-        pipeline=train_pipeline))
+    dataset=dict(_base_.coco_person_crops, _delete_=True, pipeline=train_pipeline))
