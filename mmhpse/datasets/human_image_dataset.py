@@ -137,6 +137,7 @@ class HumanImageDataset(BaseDataset):
         info['img_path'] = osp.join(self.data_prefix.get('img', ''), info.pop('img_name'))
         info.update(sample_idx=idx, ann_idx=row, dataset_name=self.dataset_name,
                     keypoints_convention=self.convention)
+        info['convention'] = self.convention  # PackHumanInputs keeps it as metainfo
         return info
 
     def get_subset_(self, indices: Union[Sequence[int], int]) -> None:
