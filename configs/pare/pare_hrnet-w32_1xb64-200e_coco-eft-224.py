@@ -20,12 +20,12 @@ model = dict(
 
 crop = (224, 224)
 train_pipeline = [
-    dict(t, input_size=crop) if t['type'] == 'TopdownAffine' else t
+    dict(t, input_size=crop) if t['type'] == 'HumanTopdownAffine' else t
     for t in _base_.train_pipeline
 ]
 train_pipeline.insert(-1, dict(type='RandomOcclusion', prob=0.5, mode='random'))
 test_pipeline = [
-    dict(t, input_size=crop) if t['type'] == 'TopdownAffine' else t
+    dict(t, input_size=crop) if t['type'] == 'HumanTopdownAffine' else t
     for t in _base_.test_pipeline
 ]
 

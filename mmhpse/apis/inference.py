@@ -28,8 +28,8 @@ __all__ = [
 ]
 
 _HASH_SUFFIX = re.compile(r'-([0-9a-f]{8})\.pth$')
-_LOAD_IMAGE_TYPES = ('LoadImage', 'mmhpse.LoadImage', 'LoadImageFromFile',
-                     'mmcv.LoadImageFromFile')
+_LOAD_IMAGE_TYPES = ('LoadHumanImage', 'mmhpse.LoadHumanImage', 'LoadImage', 'mmpose.LoadImage',
+                     'LoadImageFromFile', 'mmcv.LoadImageFromFile')
 
 
 class CheckpointHashError(ValueError):
