@@ -28,9 +28,9 @@ model = dict(
                     joint_regressor_extra=f'{{body_model_dir}}/J_regressor_extra.npy'),
     img_res=(64, 48))
 test_dataloader = dict(dataset=dict(type='HumanImageDataset', pipeline=[
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=1.25),
-    dict(type='TopdownAffine', input_size=(48, 64)),
+    dict(type='LoadHumanImage'),
+    dict(type='HumanGetBBoxCenterScale', padding=1.25),
+    dict(type='HumanTopdownAffine', input_size=(48, 64)),
     dict(type='PackHumanInputs'),
 ]))
 """
