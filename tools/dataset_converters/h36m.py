@@ -145,6 +145,8 @@ def _camera(cam, source):
     out = []
     for k, shape in (('R', (3, 3)), ('t', (3, )), ('f', (2, )), ('c', (2, ))):
         v = np.asarray(get_key(cam, k, source), np.float64)
+        if v.size == np.prod(shape):  # e.g. t as [[x], [y], [z]]
+            v = v.reshape(shape)
         if v.shape != shape:
             raise ConversionError(f'{source}: camera key {k!r} has shape {v.shape}, '
                                   f'expected {shape}')
