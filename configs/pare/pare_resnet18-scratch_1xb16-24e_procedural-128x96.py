@@ -16,18 +16,18 @@ _base_ = [
 img_res = (128, 96)  # (H, W)
 body_model_dir = 'data/body_models'
 train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=1.25),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='RandomBBoxTransform', scale_factor=0.25, rotate_factor=30, rotate_prob=0.6),
+    dict(type='LoadHumanImage'),
+    dict(type='HumanGetBBoxCenterScale', padding=1.25),
+    dict(type='HumanRandomFlip', prob=0.5),
+    dict(type='HumanRandomBBoxTransform', scale_factor=0.25, rotate_factor=30, rotate_prob=0.6),
     dict(type='ColorJitterScale', factor=0.2),
-    dict(type='TopdownAffine', input_size=(img_res[1], img_res[0])),
+    dict(type='HumanTopdownAffine', input_size=(img_res[1], img_res[0])),
     dict(type='PackHumanInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=1.25),
-    dict(type='TopdownAffine', input_size=(img_res[1], img_res[0])),
+    dict(type='LoadHumanImage'),
+    dict(type='HumanGetBBoxCenterScale', padding=1.25),
+    dict(type='HumanTopdownAffine', input_size=(img_res[1], img_res[0])),
     dict(type='PackHumanInputs'),
 ]
 
@@ -61,11 +61,11 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(_base_.procedural_test, pipeline=test_pipeline))
 test_dataloader = val_dataloader
+pw3d_gt_gender = 'neutral'  # procedural GT is neutral (one switch for val and test)
 val_evaluator = dict(
     type='MeshMetric',
     dataset='3dpw',
     prefix='procedural',
-    gt_gender=False,
     body_model=dict(
         type='SMPL',
         model_path=f'{body_model_dir}/smpl',

@@ -37,7 +37,7 @@ def test_crop_size_matches_model(name):
     cfg = Config.fromfile(osp.join(ROOT, name))
     h, w = cfg.model.img_res
     for pipeline in _pipelines(cfg):
-        affine = [t for t in pipeline if t['type'] == 'TopdownAffine']
+        affine = [t for t in pipeline if t['type'] == 'HumanTopdownAffine']
         assert len(affine) == 1 and tuple(affine[0]['input_size']) == (w, h)
 
 

@@ -29,9 +29,9 @@ model = dict(
     focal_length=5000.,
     img_res=(64, 48))
 test_dataloader = dict(dataset=dict(type='HumanImageDataset', pipeline=[
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=1.25),
-    dict(type='TopdownAffine', input_size=(48, 64)),
+    dict(type='LoadHumanImage'),
+    dict(type='HumanGetBBoxCenterScale', padding=1.25),
+    dict(type='HumanTopdownAffine', input_size=(48, 64)),
     dict(type='PackHumanInputs'),
 ]))
 """
