@@ -185,7 +185,7 @@ def render_mesh_rgb(vertices: np.ndarray, faces: np.ndarray, k: np.ndarray,
                     hw: Tuple[int, int], background: Optional[int] = None,
                     color: Tuple[float, float, float] = MESH_COLOR):
     """Render a mesh given in the OpenCV camera frame with intrinsics ``k`` (the project's
-    :class:`~mmhpse.datasets.procedural.BodyRenderer`, pyrender off-screen).
+    :class:`~mmhpse.synthetic.render.BodyRenderer`, pyrender off-screen).
 
     Args:
         vertices (ndarray): ``(V, 3)``, z forward.
@@ -198,7 +198,7 @@ def render_mesh_rgb(vertices: np.ndarray, faces: np.ndarray, k: np.ndarray,
     Returns:
         ndarray | tuple: BGR uint8 ``(H, W, 3)`` on the background, or ``(rgb, mask)``.
     """
-    from mmhpse.datasets.procedural import BodyRenderer
+    from mmhpse.synthetic.render import BodyRenderer
     depth = vertices[:, 2]
     if depth.min() <= 0:
         raise ValueError(f'the mesh is not in front of the camera (min depth {depth.min():.3f})')
