@@ -43,10 +43,12 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(_base_.pw3d_test, pipeline=test_pipeline))
 test_dataloader = val_dataloader
+# mmhuman3d's PARE protocol: gendered 3DPW GT meshes, in every evaluator (one switch, see
+# mmhpse/evaluation/protocol_switches.py)
+pw3d_gt_gender = 'gendered'
 val_evaluator = dict(
     type='MeshMetric',
     dataset='3dpw',
-    gt_gender=True,
     body_model=dict(
         type='SMPL',
         model_path='data/body_models/smpl',

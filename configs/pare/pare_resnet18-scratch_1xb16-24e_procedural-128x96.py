@@ -61,11 +61,11 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(_base_.procedural_test, pipeline=test_pipeline))
 test_dataloader = val_dataloader
+pw3d_gt_gender = 'neutral'  # procedural GT is neutral (one switch for val and test)
 val_evaluator = dict(
     type='MeshMetric',
     dataset='3dpw',
     prefix='procedural',
-    gt_gender=False,
     body_model=dict(
         type='SMPL',
         model_path=f'{body_model_dir}/smpl',

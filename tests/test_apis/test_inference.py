@@ -121,7 +121,7 @@ def test_init_model_refuses_checkpoint_of_another_model(tiny, tmp_path):
     path = str(tmp_path / 'other.pth')
     torch.save({'state_dict': state}, path)
     with pytest.raises(KeyError, match=r'1 missing keys \[\'head.cam_regressor.weight\'\], '
-                       r'1 wrong shapes \[\'head.shape_regressor.bias: checkpoint \(11,\) vs '
+                       r'1 shape mismatches \[\'head.shape_regressor.bias: checkpoint \(11,\) vs '
                        r'model \(10,\)\'\]'):
         init_model(tiny['config'], path)
 
