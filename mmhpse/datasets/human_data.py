@@ -21,8 +21,9 @@ an unreadable or corrupt file or member) always raise :class:`AnnotationError`; 
 naming a class outside the allow-list of :mod:`mmhpse.utils.safe_pickle` raises its
 ``UnsafePickleError`` (nothing of the file is executed). Bad samples (non-finite values,
 zero-area box, unknown gender) raise an error naming the file, the key and the first bad sample
-index, or with ``drop_invalid=True`` are dropped, counted and logged. The scan reads the arrays in chunks, once per file version: its
-result is kept in the file's cache (see :mod:`mmhpse.datasets.lazy_npz`).
+index, or with ``drop_invalid=True`` are dropped, counted and logged. The scan reads the arrays
+in chunks, once per file version: its result is kept in the file's cache (see
+:mod:`mmhpse.datasets.lazy_npz`).
 """
 import logging
 from typing import Dict, List, Optional, Sequence, Tuple
