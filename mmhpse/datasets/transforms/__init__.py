@@ -10,4 +10,3 @@ __all__ = [
     'RandomFlip', 'RandomBBoxTransform', 'rotation_matrix_z', 'ColorJitterScale',
     'apply_color_scale', 'RandomOcclusion', 'TopdownAffine', 'fix_aspect_ratio', 'PackHumanInputs'
 ]
-from . import masks  # noqa: F401  (DetCon's mask transforms, mmpretrain scope)
