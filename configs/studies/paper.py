@@ -15,8 +15,9 @@ fractions = f'{ann}/fractions'
 study = dict(
     name='paper',
     work_dir='work_dirs/studies/paper',
-    notes=['3DPW with gendered GT meshes (mmhuman3d protocol); set '
-           "`val_evaluator.gt_gender=False` for the authors' neutral-model protocol."],
+    notes=["3DPW with neutral-model GT meshes in every evaluator (the authors' protocol); "
+           "`pw3d_gt_gender='gendered'` in `finetune.cfg_options` gives mmhuman3d's gendered GT.",
+           'Human3.6M protocol 2 as the authors: S9, S11, camera 60457274, every 64th frame.'],
     prepare=[
         dict(cmd=['python', 'tools/misc/make_label_fractions.py', f'{ann}/h36m_train.npz',
                   '--fractions', '0.1', '0.2', '0.3', '0.6', '--seed', '0', '--out-dir', fractions],
@@ -55,6 +56,9 @@ study = dict(
             'test_dataloader.dataset.ann_file': 'preprocessed_datasets/h36m_valid_protocol2.npz',
             'test_dataloader.dataset.data_prefix.img': 'datasets/h36m/',
             'test_dataloader.dataset.dataset_name': 'h36m_p2',
+            # the authors' protocol-2 frames (configs/_base_/datasets/h36m_p2.py)
+            'test_dataloader.dataset.sample_filter': dict(
+                subjects=['S9', 'S11'], cameras=['60457274'], frame_stride=64),
             'test_evaluator.dataset': 'h36m_p2'}),
         dict(name='MuPoTS-3D', prefix='mupots', cfg_options={
             'test_dataloader.dataset.ann_file': 'preprocessed_datasets/mupots3d_test.npz',

@@ -16,11 +16,11 @@ auto_scale_lr = dict(base_batch_size=128, enable=False)
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3))
 
 train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=1.25),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='RandomBBoxTransform', scale_factor=0.25, rotate_factor=30., rotate_prob=0.6),
-    dict(type='TopdownAffine', input_size=input_size),
+    dict(type='LoadHumanImage'),
+    dict(type='HumanGetBBoxCenterScale', padding=1.25),
+    dict(type='HumanRandomFlip', prob=0.5),
+    dict(type='HumanRandomBBoxTransform', scale_factor=0.25, rotate_factor=30., rotate_prob=0.6),
+    dict(type='HumanTopdownAffine', input_size=input_size),
     dict(type='ColorJitterScale', factor=0.2),
     dict(type='PackHumanInputs'),
 ]

@@ -17,9 +17,10 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
-from mmengine.logging import MMLogger, print_log
+from mmengine.logging import MMLogger
 
 from mmhpse.utils.checkpoint import load_external_checkpoint
+from mmhpse.utils.strict_load import load_state_dict_strict
 
 __all__ = [
     'CheckpointHashError', 'file_sha256', 'verify_checkpoint_hash', 'init_model',
@@ -27,8 +28,8 @@ __all__ = [
 ]
 
 _HASH_SUFFIX = re.compile(r'-([0-9a-f]{8})\.pth$')
-_LOAD_IMAGE_TYPES = ('LoadImage', 'mmhpse.LoadImage', 'LoadImageFromFile',
-                     'mmcv.LoadImageFromFile')
+_LOAD_IMAGE_TYPES = ('LoadHumanImage', 'mmhpse.LoadHumanImage', 'LoadImage', 'mmpose.LoadImage',
+                     'LoadImageFromFile', 'mmcv.LoadImageFromFile')
 
 
 class CheckpointHashError(ValueError):
@@ -83,26 +84,6 @@ def _drop_pretrained_init(cfg: dict) -> None:
             _drop_pretrained_init(value)
 
 
-def _load_weights(model: nn.Module, state_dict: dict, source: str) -> None:
-    """Copy ``state_dict`` into ``model``; every parameter and buffer outside the body model
-    must be provided with the right shape (a checkpoint of another config is refused)."""
-    own = model.state_dict()
-    needed = [k for k in own if not k.startswith('body_model.')
-              and not k.endswith('num_batches_tracked')]
-    missing = [k for k in needed if k not in state_dict]
-    wrong = [f'{k}: checkpoint {tuple(state_dict[k].shape)} vs model {tuple(own[k].shape)}'
-             for k in own if k in state_dict and state_dict[k].shape != own[k].shape]
-    if missing or wrong:
-        raise KeyError(f'checkpoint {source} does not fit the model of the config: '
-                       f'{len(missing)} missing keys {missing[:10]}, '
-                       f'{len(wrong)} wrong shapes {wrong[:10]}')
-    unexpected = sorted(k for k in state_dict if k not in own)
-    if unexpected:
-        print_log(f'checkpoint {source}: {len(unexpected)} keys the model does not have are '
-                  f'ignored: {unexpected[:10]}', logger='current', level=logging.WARNING)
-    model.load_state_dict(state_dict, strict=False)
-
-
 def init_model(config: Union[str, Config],
                checkpoint: Optional[str] = None,
                device: Union[str, torch.device] = 'cpu',
@@ -124,7 +105,8 @@ def init_model(config: Union[str, Config],
     Raises:
         CheckpointHashError: The checkpoint does not match the hash in its name.
         FileNotFoundError: The checkpoint does not exist.
-        KeyError: The checkpoint lacks weights of the model or has weights of other shapes.
+        IncompleteCheckpointError: (a ``KeyError``) The checkpoint lacks weights of the model or
+            has weights of other shapes; the message lists them.
     """
     from mmhpse.registry import MODELS
     from mmhpse.utils import register_all_modules
@@ -166,7 +148,10 @@ def init_model(config: Union[str, Config],
             # The mesh comes from the body-model files of the config (the real SMPL, or the
             # surrogate of the demo), never from buffers a training run saved.
             state_dict = {k: v for k, v in state_dict.items() if not k.startswith('body_model.')}
-        _load_weights(model, state_dict, checkpoint)
+        # every parameter and buffer outside the body model must be provided with its shape
+        # (a checkpoint of another config is refused); unexpected keys are logged and ignored
+        load_state_dict_strict(model, state_dict, checkpoint, allow_unexpected=True,
+                               optional_prefixes=('body_model.', ), context='init_model')
         meta = ckpt.get('meta') or {}
         if meta.get('dataset_meta') is not None:
             model.dataset_meta = meta['dataset_meta']

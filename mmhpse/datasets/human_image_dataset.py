@@ -10,6 +10,7 @@ from mmhpse.conventions import get_flip_indices, get_keypoint_names
 from mmhpse.registry import DATASETS
 from .human_data import HumanAnnotations
 from .label_fraction import load_indices
+from .sample_filter import select_h36m_rows
 
 __all__ = ['HumanImageDataset']
 
@@ -41,7 +42,12 @@ class HumanImageDataset(BaseDataset):
         data_root (str, optional): root joined to relative ``ann_file`` / prefixes.
         metainfo (dict, optional): extra meta information.
         indices (int | Sequence[int], optional): mmengine's subset argument, applied after
-            ``indices_file`` and ``drop_invalid``.
+            ``indices_file``, ``drop_invalid`` and ``sample_filter``.
+        sample_filter (dict, optional): Human3.6M selection read from the image paths, e.g.
+            protocol 2 of the authors' code: ``dict(subjects=['S9', 'S11'],
+            cameras=['60457274'], frame_stride=64)`` (see
+            :func:`~mmhpse.datasets.sample_filter.select_h36m_rows`; a path without the ids, or
+            a stride the file's frame grid cannot give, is an error naming the file).
         max_refetch (int): samples tried after a transform returned ``None`` (missing image).
         lazy_init (bool): defer reading ``ann_file`` to :meth:`full_init`.
     """
@@ -60,13 +66,15 @@ class HumanImageDataset(BaseDataset):
                  metainfo: Optional[dict] = None,
                  indices: Optional[Union[int, Sequence[int]]] = None,
                  max_refetch: int = 1000,
-                 lazy_init: bool = False):
+                 lazy_init: bool = False,
+                 sample_filter: Optional[dict] = None):
         names = get_keypoint_names(convention)  # KeyError listing the known conventions
         self.convention = convention
         self.dataset_name = dataset_name or osp.splitext(osp.basename(ann_file))[0]
         self.indices_file = indices_file
         self.drop_invalid = drop_invalid
         self.cache_dir = cache_dir
+        self.sample_filter = dict(sample_filter) if sample_filter else None
         self.annotations: Optional[HumanAnnotations] = None
         self._rows: Optional[np.ndarray] = None
         super().__init__(
@@ -90,6 +98,14 @@ class HumanImageDataset(BaseDataset):
         if self.indices_file is not None:
             wanted = load_indices(self.indices_file, ann.num_raw)
             self._rows = wanted[~np.isin(wanted, ann.bad_rows)]
+        if self.sample_filter is not None:
+            key = 'image_path' if ann.fmt == 'humandata' else 'imgname'
+            self._rows = select_h36m_rows(ann.img_names, self._current_rows(),
+                                          self.sample_filter, self.ann_file, key)
+        # what evaluation protocols check at start (e.g. gendered GT needs the gender key)
+        gender_key = 'meta.gender' if ann.fmt == 'humandata' else 'gender'
+        self._metainfo.update(ann_file=self.ann_file,
+                              gender_key=gender_key if ann.gender_strings is not None else None)
         if self._indices is not None:
             self._rows = self._subset_rows(self._indices)
         self._fully_initialized = True
@@ -137,6 +153,7 @@ class HumanImageDataset(BaseDataset):
         info['img_path'] = osp.join(self.data_prefix.get('img', ''), info.pop('img_name'))
         info.update(sample_idx=idx, ann_idx=row, dataset_name=self.dataset_name,
                     keypoints_convention=self.convention)
+        info['convention'] = self.convention  # PackHumanInputs keeps it as metainfo
         return info
 
     def get_subset_(self, indices: Union[Sequence[int], int]) -> None:

@@ -14,7 +14,8 @@ from typing import Dict, Optional, Sequence
 
 import numpy as np
 
-__all__ = ['draw_label_fractions', 'save_indices', 'load_indices', 'fraction_file_name']
+__all__ = ['draw_label_fractions', 'save_indices', 'load_indices', 'fraction_percent',
+           'fraction_tag', 'fraction_file_name']
 
 
 def draw_label_fractions(num_samples: int, fractions: Sequence[float] = (0.1, 0.2, 0.3, 0.6),
@@ -42,10 +43,32 @@ def draw_label_fractions(num_samples: int, fractions: Sequence[float] = (0.1, 0.
     }
 
 
+def fraction_percent(fraction: float) -> str:
+    """A label fraction as a percentage for people: ``0.1 -> '10'``, ``0.125 -> '12.5'``.
+
+    Rounded to four decimals of a percent, so float noise (``0.3 * 100 = 30.000000000000004``)
+    does not show.
+    """
+    if not 0 < fraction <= 1:
+        raise ValueError(f'label fractions must be in (0, 1], got {fraction}')
+    return np.format_float_positional(round(fraction * 100, 4), trim='-')
+
+
+def fraction_tag(fraction: float) -> str:
+    """The label fraction as it appears in file and folder names: ``0.1 -> '10'``,
+    ``0.125 -> '12p5'``, ``1.0 -> '100'``.
+
+    The one naming rule of label fractions: the index files of
+    ``tools/misc/make_label_fractions.py``, the ``{pct}`` placeholder of a study's
+    ``fraction_cfg_options`` and the study's job folders all use it.
+    """
+    return fraction_percent(fraction).replace('.', 'p')
+
+
 def fraction_file_name(prefix: str, fraction: float, seed: int, ext: str = '.npy') -> str:
-    """``<prefix>_frac<percent>_seed<seed><ext>``, e.g. ``h36m_train_frac10_seed0.npy``."""
-    percent = f'{fraction * 100:g}'.replace('.', 'p')
-    return f'{prefix}_frac{percent}_seed{seed}{ext}'
+    """``<prefix>_frac<tag>_seed<seed><ext>``, e.g. ``h36m_train_frac10_seed0.npy``,
+    ``coco_frac12p5_seed0.npy`` (see :func:`fraction_tag`)."""
+    return f'{prefix}_frac{fraction_tag(fraction)}_seed{seed}{ext}'
 
 
 def save_indices(path: str, indices: np.ndarray) -> None:

@@ -11,12 +11,14 @@ samples of an epoch are a deterministic function of ``(seed, epoch)``:
   permutations of its indices: epoch ``e`` takes entries ``[e * c_k, (e + 1) * c_k)``. Across
   epochs every sample of a dataset is used equally often (never more than once above another).
 
-The epoch is carried by the index: ``dataset[e * len(dataset) + i]`` is position ``i`` of epoch
-``e``. :class:`MixedEpochSampler` (a ``DefaultSampler`` that adds this offset) makes each epoch
-draw anew; with a plain sampler every epoch reads the epoch-0 draw.
+The epoch lives in the sampler, as in mmengine: :class:`MixedEpochSampler` (a ``DefaultSampler``
+whose ``set_epoch`` the training loop calls) takes epoch ``e``'s draw from
+:meth:`MixedDataset.epoch_map` and yields ``(dataset index, index in that dataset)`` pairs, which
+``MixedDataset.__getitem__`` reads. A plain integer index ``i`` reads position ``i`` of the
+epoch-0 draw, so with a plain sampler (or at val/test time) every epoch reads the epoch-0 draw.
 """
 import copy
-from typing import List, Optional, Sequence, Union
+from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from mmengine.dataset import DefaultSampler
@@ -132,32 +134,57 @@ class MixedDataset:
             self._cache_epoch = epoch
         return self._cache
 
-    def locate(self, idx: int):
-        """``(dataset index, index in that dataset)`` of ``idx`` (``epoch * len + position``)."""
+    def locate(self, idx) -> Tuple[int, int]:
+        """``(dataset index, index in that dataset)`` of ``idx``.
+
+        Args:
+            idx (int | tuple[int, int]): a position of the epoch-0 draw, or a
+                ``(dataset index, index in that dataset)`` pair as :class:`MixedEpochSampler`
+                yields it.
+        """
         self.full_init()
-        if idx < 0:
-            raise IndexError(f'MixedDataset: negative index {idx}')
-        epoch, pos = divmod(int(idx), self.length)
-        ids, local = self.epoch_map(epoch)
+        if isinstance(idx, (tuple, list)):
+            if len(idx) != 2:
+                raise IndexError(f'MixedDataset: index {idx!r} is neither a position nor a '
+                                 '(dataset index, sample index) pair')
+            k, i = (int(v) for v in idx)
+            if not 0 <= k < len(self.datasets) or not 0 <= i < int(self.sizes[k]):
+                raise IndexError(f'MixedDataset: pair {(k, i)} out of range for datasets of '
+                                 f'sizes {self.sizes.tolist()}')
+            return k, i
+        pos = int(idx)
+        if pos < 0:
+            raise IndexError(f'MixedDataset: negative index {pos}')
+        if pos >= self.length:
+            raise IndexError(f'MixedDataset: index {pos} out of range for {self.length} samples '
+                             '(the epoch is set on MixedEpochSampler, not carried by the index)')
+        ids, local = self.epoch_map(0)
         return int(ids[pos]), int(local[pos])
 
-    def get_data_info(self, idx: int) -> dict:
+    def get_data_info(self, idx) -> dict:
         k, i = self.locate(idx)
         return self.datasets[k].get_data_info(i)
 
-    def __getitem__(self, idx: int):
+    def __getitem__(self, idx):
         k, i = self.locate(idx)
         return self.datasets[k][i]
 
 
 @DATA_SAMPLERS.register_module()
 class MixedEpochSampler(DefaultSampler):
-    """``DefaultSampler`` whose indices carry the epoch (``index + epoch * len(dataset)``).
+    """``DefaultSampler`` of a :class:`MixedDataset` that draws anew each epoch.
 
-    With a :class:`MixedDataset` each epoch then draws its own samples; the order within an
-    epoch is the ``DefaultSampler``'s (shuffled per seed and epoch, split over ranks).
+    The epoch (``set_epoch``, called by mmengine's training loop) selects the draw
+    :meth:`MixedDataset.epoch_map`; the positions of that draw are ordered as ``DefaultSampler``
+    orders indices (shuffled per seed and epoch, split over ranks) and yielded as
+    ``(dataset index, index in that dataset)`` pairs.
     """
 
-    def __iter__(self):
-        offset = self.epoch * len(self.dataset)
-        return (int(i) + offset for i in super().__iter__())
+    def __init__(self, dataset, *args, **kwargs):
+        if not callable(getattr(dataset, 'epoch_map', None)):
+            raise TypeError(f'MixedEpochSampler needs a MixedDataset, got {type(dataset).__name__}')
+        super().__init__(dataset, *args, **kwargs)
+
+    def __iter__(self) -> Iterator[Tuple[int, int]]:
+        ids, local = self.dataset.epoch_map(self.epoch)
+        return ((int(ids[p]), int(local[p])) for p in super().__iter__())

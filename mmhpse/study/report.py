@@ -14,6 +14,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from mmhpse.datasets.label_fraction import fraction_percent
+
 METRICS = (('mpjpe', 'MPJPE'), ('pa-mpjpe', 'PA-MPJPE'), ('pve', 'MPVPE'))
 
 
@@ -138,7 +140,7 @@ class StudyReport:
             for c in cols:
                 v = row.get(c)
                 if c == 'label_fraction':
-                    cells.append(f'{round(v * 100)} %')
+                    cells.append(f'{fraction_percent(v)} %')
                 elif isinstance(v, float):
                     cells.append(('+' if 'rel' in c and v > 0 else '') + _fmt(v, 1 if 'rel' in c
                                                                               else 2))
@@ -163,7 +165,7 @@ class StudyReport:
                     steps, vals = zip(*curve)
                     ax.plot(steps, vals, marker='o', label=name,
                             linewidth=2.5 if name == self.baseline else 1.5)
-            ax.set_title(f'{round(fraction * 100)} % labels')
+            ax.set_title(f'{fraction_percent(fraction)} % labels')
             ax.set_xlabel('fine-tuning epoch')
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_ylabel(f'{self.curve_key} (mm)')

@@ -15,6 +15,8 @@ import sys
 import time
 from typing import Callable, Dict, List, Optional
 
+from mmhpse.datasets.label_fraction import fraction_tag
+
 from .jobs import JobRunner
 from .report import StudyReport, read_curve
 from .spec import FinetuneJob, Pretraining, Study, load_study
@@ -137,8 +139,9 @@ class StudyRunner:
             if backbone:
                 cfg.model.backbone.init_cfg = dict(type=STRICT_INIT, checkpoint=backbone,
                                                    prefix='backbone.')
-            if s.frozen_backbone:
-                cfg.model.frozen_backbone = True
+            if s.frozen_backbone:  # mmpretrain ResNet: every stage frozen, BN in eval mode
+                cfg.model.backbone.frozen_stages = cfg.model.backbone.get('num_stages', 4)
+                cfg.model.backbone.norm_eval = True
             cfg.randomness = dict(seed=job.seed, deterministic=False)
 
         return edit
@@ -150,7 +153,7 @@ class StudyRunner:
         for job in s.finetune_jobs():
             name = job.pretraining.name
             job_dir = osp.join(self.work_dir, 'finetune', job.key)
-            label = f'finetune {name} @ {round(job.fraction * 100)}% seed {job.seed}'
+            label = job.label
             if self.backbones.get(name) is None:
                 for b in [None] + s.benchmarks:
                     self._fail_skipped(label if b is None else f'test {b.name} of {label}',
@@ -158,8 +161,7 @@ class StudyRunner:
                 continue
             options = dict(s.finetune_cfg_options)
             if job.fraction < 1:
-                pct = str(round(job.fraction * 100))
-                options.update({k: v.replace('{pct}', pct)
+                options.update({k: v.replace('{pct}', fraction_tag(job.fraction))
                                 for k, v in s.fraction_cfg_options.items()})
             reused = self.jobs.is_done(job_dir)
             if not reused:

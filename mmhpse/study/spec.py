@@ -15,7 +15,8 @@ A study config (see ``configs/studies/``) holds one ``study`` dict::
         finetune=dict(
             config='configs/pare/....py', cfg_options={},
             label_fractions=[1.0, 0.3], seeds=[0],
-            # cfg options applied for a fraction < 1; '{pct}' becomes e.g. '30'
+            # cfg options applied for a fraction < 1; '{pct}' becomes the fraction's tag, e.g.
+            # '30' or '12p5' (mmhpse.datasets.label_fraction.fraction_tag, the index files' names)
             fraction_cfg_options={'train_dataloader.dataset.indices_file': 'data/f{pct}.npy'},
             frozen_backbone=False),              # linear-probe style evaluation switch
         benchmarks=[dict(name='3DPW', prefix='3dpw', cfg_options={})],
@@ -28,6 +29,8 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 from mmengine.config import Config
+
+from mmhpse.datasets.label_fraction import fraction_percent, fraction_tag
 
 
 class StudyConfigError(ValueError):
@@ -63,7 +66,13 @@ class FinetuneJob:
 
     @property
     def key(self) -> str:
-        return f'{self.pretraining.name}/frac{round(self.fraction * 100):03d}_seed{self.seed}'
+        """The job's folder under ``finetune/``, e.g. ``jointcon/frac12p5_seed0``."""
+        return f'{self.pretraining.name}/frac{fraction_tag(self.fraction)}_seed{self.seed}'
+
+    @property
+    def label(self) -> str:
+        return (f'finetune {self.pretraining.name} @ {fraction_percent(self.fraction)}% '
+                f'seed {self.seed}')
 
 
 @dataclass

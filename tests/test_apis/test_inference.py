@@ -25,12 +25,11 @@ model = dict(
               smpl_mean_params=body_model_dir + '/smpl_mean_params.npz'),
     body_model=dict(type='SMPL', model_path=body_model_dir + '/smpl', gender='neutral',
                     joint_regressor_extra=body_model_dir + '/J_regressor_extra.npy'),
-    focal_length=5000.,
     img_res=(64, 48))
 test_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=1.25),
-    dict(type='TopdownAffine', input_size=(48, 64)),
+    dict(type='LoadHumanImage'),
+    dict(type='HumanGetBBoxCenterScale', padding=1.25),
+    dict(type='HumanTopdownAffine', input_size=(48, 64)),
     dict(type='PackHumanInputs'),
 ]
 test_dataloader = dict(batch_size=2, dataset=dict(type='HumanImageDataset',
@@ -121,7 +120,7 @@ def test_init_model_refuses_checkpoint_of_another_model(tiny, tmp_path):
     path = str(tmp_path / 'other.pth')
     torch.save({'state_dict': state}, path)
     with pytest.raises(KeyError, match=r'1 missing keys \[\'head.cam_regressor.weight\'\], '
-                       r'1 wrong shapes \[\'head.shape_regressor.bias: checkpoint \(11,\) vs '
+                       r'1 shape mismatches \[\'head.shape_regressor.bias: checkpoint \(11,\) vs '
                        r'model \(10,\)\'\]'):
         init_model(tiny['config'], path)
 

@@ -31,7 +31,7 @@ def write_spin(tmp_path, num=N, nan_rows=()):
 
 @TRANSFORMS.register_module(force=True)
 class _DropSomeImages(BaseTransform):
-    """Stands in for LoadImage on a missing file: returns None for listed images."""
+    """Stands in for LoadHumanImage on a missing file: returns None for listed images."""
 
     def __init__(self, missing=()):
         self.missing = set(missing)
@@ -148,8 +148,9 @@ def test_real_pipeline_if_available(tmp_path):
     for i in range(3):
         cv2.imwrite(str(img_dir / f'images/{i:03d}.jpg'), np.full((400, 400, 3), 80, np.uint8))
     ds = HumanImageDataset(ann_file=path, data_prefix=dict(img=str(img_dir)), pipeline=[
-        dict(type='LoadImage'), dict(type='GetBBoxCenterScale', padding=1.25),
-        dict(type='RandomFlip', prob=1.0), dict(type='TopdownAffine', input_size=(192, 256)),
+        dict(type='LoadHumanImage'), dict(type='HumanGetBBoxCenterScale', padding=1.25),
+        dict(type='HumanRandomFlip', prob=1.0),
+        dict(type='HumanTopdownAffine', input_size=(192, 256)),
         dict(type='PackHumanInputs')])
     out = ds[1]
     assert tuple(out['inputs'].shape) == (3, 256, 192)

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from mmhpse.datasets.label_fraction import (draw_label_fractions, fraction_file_name,
-                                            load_indices, save_indices)
+                                            fraction_percent, fraction_tag, load_indices,
+                                            save_indices)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -82,6 +83,17 @@ def test_file_names():
     assert fraction_file_name('h36m_train', 0.1, 0) == 'h36m_train_frac10_seed0.npy'
     assert fraction_file_name('coco', 0.6, 3, '.txt') == 'coco_frac60_seed3.txt'
     assert fraction_file_name('coco', 0.025, 0) == 'coco_frac2p5_seed0.npy'
+    assert fraction_file_name('coco', 0.125, 0) == 'coco_frac12p5_seed0.npy'
+
+
+def test_fraction_tag_and_percent():
+    cases = {0.1: '10', 0.125: '12.5', 0.3: '30', 0.6: '60', 1.0: '100', 0.07: '7',
+             1 / 3: '33.3333'}
+    for frac, text in cases.items():
+        assert fraction_percent(frac) == text
+        assert fraction_tag(frac) == text.replace('.', 'p')
+    with pytest.raises(ValueError, match=r'label fractions must be in \(0, 1\], got 0'):
+        fraction_tag(0)
 
 
 def test_tool_writes_identical_files(tmp_path):
@@ -92,13 +104,15 @@ def test_tool_writes_identical_files(tmp_path):
     for run in range(2):
         out_dir = str(tmp_path / f'run{run}')
         subprocess.run([sys.executable, osp.join(ROOT, 'tools/misc/make_label_fractions.py'), ann,
-                        '--fractions', '0.1', '0.6', '--seed', '7', '--out-dir', out_dir],
+                        '--fractions', '0.1', '0.6', '0.125', '--seed', '7', '--out-dir',
+                        out_dir],
                        check=True, cwd=ROOT, capture_output=True,
                        env=dict(os.environ, PYTHONPATH=ROOT))
         outs.append([np.load(osp.join(out_dir, f'tiny_train_frac{p}_seed7.npy'))
-                     for p in (10, 60)])
+                     for p in ('10', '60', '12p5')])
     for a, b in zip(*outs):
         np.testing.assert_array_equal(a, b)
-    ref = draw_label_fractions(50, (0.1, 0.6), seed=7)
+    ref = draw_label_fractions(50, (0.1, 0.6, 0.125), seed=7)
     np.testing.assert_array_equal(outs[0][0], ref[0.1])
     np.testing.assert_array_equal(outs[0][1], ref[0.6])
+    np.testing.assert_array_equal(outs[0][2], ref[0.125])

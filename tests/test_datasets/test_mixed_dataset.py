@@ -28,7 +28,9 @@ class ListDataset:
 
 
 def draws(mixed, epoch):
-    return [mixed[epoch * len(mixed) + i] for i in range(len(mixed))]
+    """The samples of an epoch, in draw order, read through ``(dataset, index)`` pairs."""
+    ids, local = mixed.epoch_map(epoch)
+    return [mixed[(int(k), int(i))] for k, i in zip(ids, local)]
 
 
 def test_partition_counts_exact():
@@ -62,8 +64,12 @@ def test_deterministic_per_seed_and_epoch():
     assert draws(m1, 0) != draws(m1, 1)
     assert draws(m1, 0) != draws(m3, 0)
     # the cache of the last epoch does not leak into another epoch's answers
-    assert m1[3 * len(m1) + 7] == m2[3 * len(m2) + 7]
+    m1.epoch_map(5)
+    assert [tuple(a) for a in np.stack(m1.epoch_map(3), 1)] == \
+        [tuple(a) for a in np.stack(m2.epoch_map(3), 1)]
     assert m1.get_data_info(5) == dict(dataset_name=m1[5][0], idx=m1[5][1])
+    # a plain integer index reads the epoch-0 draw, whatever epoch was drawn last
+    assert [m1[i] for i in range(len(m1))] == draws(m2, 0)
 
 
 def test_every_sample_used_equally_often_across_epochs():
@@ -96,8 +102,20 @@ def test_errors():
     with pytest.raises(ValueError, match=r"different keypoint conventions \['h36m_17', "
                        r"'smpl_49'\]"):
         MixedDataset([ListDataset('a', 3), ListDataset('b', 3, 'h36m_17')], partition=[1, 1])
+    mixed = MixedDataset([ListDataset('a', 3), ListDataset('b', 2)], partition=[1, 1])
     with pytest.raises(IndexError, match='negative index -1'):
-        MixedDataset([ListDataset('a', 3)], partition=[1])[-1]
+        mixed[-1]
+    # the epoch is not carried by the index any more
+    with pytest.raises(IndexError, match='index 3 out of range for 3 samples'):
+        mixed[3]
+    with pytest.raises(IndexError, match=r'pair \(1, 2\) out of range for datasets of sizes '
+                       r'\[3, 2\]'):
+        mixed[(1, 2)]
+    with pytest.raises(IndexError, match='neither a position nor a'):
+        mixed[(0, 1, 2)]
+    with pytest.raises(TypeError, match='MixedEpochSampler needs a MixedDataset, got '
+                       'ListDataset'):
+        MixedEpochSampler(ListDataset('a', 3))
 
 
 def test_metainfo_passes_through():
@@ -115,13 +133,37 @@ def test_built_from_configs_and_registered():
     assert isinstance(mixed, MixedDataset) and len(mixed) == 10
 
 
-def test_epoch_sampler_offsets_indices():
+def test_epoch_sampler_keeps_the_epoch_and_yields_pairs():
     mixed = MixedDataset([ListDataset('a', 30), ListDataset('b', 10)], partition=[0.5, 0.5])
     sampler = MixedEpochSampler(mixed, shuffle=True, seed=3)
+    assert len(sampler) == 30
     sampler.set_epoch(2)
-    idx = list(sampler)
-    assert sorted(idx) == list(range(2 * 30, 3 * 30))
-    assert sorted(mixed[i] for i in idx) == sorted(draws(mixed, 2))
+    pairs = list(sampler)
+    assert all(isinstance(p, tuple) and len(p) == 2 for p in pairs)
+    assert sorted(mixed[p] for p in pairs) == sorted(draws(mixed, 2))
+    # the same epoch gives the same order; another epoch another draw
+    assert list(sampler) == pairs
+    sampler.set_epoch(3)
+    assert sorted(mixed[p] for p in sampler) == sorted(draws(mixed, 3))
+    assert sorted(draws(mixed, 3)) != sorted(draws(mixed, 2))
+    # without shuffling the pairs come in the draw's own order
+    plain = MixedEpochSampler(mixed, shuffle=False)
+    plain.set_epoch(1)
+    assert [mixed[p] for p in plain] == draws(mixed, 1)
+
+
+def test_epoch_sampler_splits_ranks_without_overlap(monkeypatch):
+    import mmengine.dataset.sampler as sampler_mod
+    mixed = MixedDataset([ListDataset('a', 31), ListDataset('b', 10)], partition=[0.5, 0.5])
+    parts = []
+    for rank in range(2):
+        monkeypatch.setattr(sampler_mod, 'get_dist_info', lambda r=rank: (r, 2))
+        sampler = MixedEpochSampler(mixed, shuffle=True, seed=5, round_up=False)
+        sampler.set_epoch(4)
+        parts.append(list(sampler))
+    assert len(parts[0]) == 16 and len(parts[1]) == 15
+    both = [mixed[p] for p in parts[0] + parts[1]]
+    assert sorted(both) == sorted(draws(mixed, 4))
 
 
 def _write_spin(path, num, seed):

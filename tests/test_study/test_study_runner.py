@@ -69,7 +69,7 @@ class FakeJobs(JobRunner):
         if label.startswith('test'):
             out = cmd[cmd.index('--out') + 1]
             pre = label.split('of finetune ')[1].split()[0]
-            frac = int(label.split('@ ')[1].split('%')[0])
+            frac = float(label.split('@ ')[1].split('%')[0])
             value = self.curve[pre][-1] * (1 if frac == 100 else 2)
             with open(out, 'w') as f:
                 json.dump({'proc/mpjpe': value, 'proc/pa-mpjpe': value / 2}, f)
@@ -101,7 +101,7 @@ def test_runs_chain_reuses_finished_jobs_and_resumes_killed_ones(tmp_path):
     work = tmp_path / 'work'
     # the fine-tuning config chains the extracted backbone strictly, with the fraction's subset
     from mmengine.config import Config
-    cfg = Config.fromfile(str(work / 'finetune/pose/frac050_seed0/job_config.py'))
+    cfg = Config.fromfile(str(work / 'finetune/pose/frac50_seed0/job_config.py'))
     assert cfg.model.backbone.init_cfg['type'] == 'StrictPretrained'
     assert cfg.model.backbone.init_cfg['checkpoint'] == str(work / 'pretrain/pose/backbone.pth')
     assert cfg.train_dataloader.dataset.indices_file == 'f50.npy'
@@ -124,11 +124,39 @@ def test_runs_chain_reuses_finished_jobs_and_resumes_killed_ones(tmp_path):
     assert jobs2.calls == []
 
     # A killed fine-tuning (checkpoint, no done.json) is resumed, not restarted.
-    os.remove(work / 'finetune/pose/frac050_seed0/done.json')
+    os.remove(work / 'finetune/pose/frac50_seed0/done.json')
     jobs3 = FakeJobs(REPO)
     StudyRunner(load_study(path, root=str(tmp_path)), REPO, jobs3, progress=lambda s: None).run()
     assert [label for label, _ in jobs3.calls] == ['finetune pose @ 50% seed 0']
     assert '--resume' in jobs3.calls[0][1]
+
+
+def test_fraction_of_12p5_percent_finds_the_index_file_the_tool_writes(tmp_path):
+    """One naming rule: the prepare step's tool writes ``..._frac12p5_seed0.npy`` and the study's
+    ``{pct}`` placeholder, job folder and table name 0.125 the same way."""
+    import numpy as np
+    ann = tmp_path / 'tiny_train.npz'
+    np.savez_compressed(ann, imgname=np.array([f'{i}.jpg' for i in range(40)]))
+    path = _study(tmp_path, [dict(name='random')], fractions=(1.0, 0.125))
+    text = open(path).read().replace(
+        "'f{pct}.npy'", repr(str(tmp_path / 'fr' / 'tiny_train_frac{pct}_seed0.npy')))
+    text = text.replace("benchmarks=", f"""prepare=[dict(cmd=['python',
+        {osp.join(REPO, 'tools/misc/make_label_fractions.py')!r}, {str(ann)!r},
+        '--fractions', '0.125', '--seed', '0', '--out-dir', {str(tmp_path / 'fr')!r}])],
+    benchmarks=""")
+    open(path, 'w').write(text)
+    jobs = FakeJobs(REPO)
+    jobs.curve['random'] = [30.0, 20.0, 10.0]
+    assert StudyRunner(load_study(path, root=str(tmp_path)), REPO, jobs,
+                       progress=lambda s: None).run() == 0
+    written = tmp_path / 'fr' / 'tiny_train_frac12p5_seed0.npy'
+    assert written.is_file() and len(np.load(written)) == 5  # round(0.125 * 40)
+    from mmengine.config import Config
+    job = tmp_path / 'work' / 'finetune' / 'random' / 'frac12p5_seed0'
+    cfg = Config.fromfile(str(job / 'job_config.py'))
+    assert cfg.train_dataloader.dataset.indices_file == str(written)
+    assert 'finetune random @ 12.5% seed 0' in [label for label, _ in jobs.calls]
+    assert '| random | 12.5 % |' in (tmp_path / 'work' / 'results.md').read_text()
 
 
 def test_a_failed_job_is_recorded_and_the_others_go_on(tmp_path):

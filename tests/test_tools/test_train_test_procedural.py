@@ -29,7 +29,7 @@ def _options(data_dir, bm):
 
 
 def test_train_then_test_prints_the_mesh_metrics(tmp_path, surrogate_body_model_dir):
-    from mmhpse.datasets.procedural import generate_procedural_dataset
+    from mmhpse.synthetic.procedural import generate_procedural_dataset
     data_dir = str(tmp_path / 'procedural')
     bm = surrogate_body_model_dir
     generate_procedural_dataset(osp.join(data_dir, 'train.npz'), bm, 8, (96, 96), 0, '.jpg')

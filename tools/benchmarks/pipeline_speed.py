@@ -1,7 +1,8 @@
 """Images/s of the 3DHPSE fine-tuning pipeline vs mmpose's top-down pipeline, same images/boxes.
 
-mmhpse: LoadImage -> GetBBoxCenterScale -> RandomFlip -> RandomBBoxTransform -> ColorJitterScale
-        -> TopdownAffine -> PackHumanInputs (with 2D + 3D keypoints and SMPL annotations)
+mmhpse: LoadHumanImage -> HumanGetBBoxCenterScale -> HumanRandomFlip -> HumanRandomBBoxTransform
+        -> ColorJitterScale -> HumanTopdownAffine -> PackHumanInputs (with 2D + 3D keypoints and
+        SMPL annotations)
 mmpose: LoadImage -> GetBBoxCenterScale -> RandomFlip -> RandomBBoxTransform -> TopdownAffine
         -> PackPoseInputs (2D keypoints)
 
@@ -104,9 +105,9 @@ def build_pipelines(input_size):
     from mmpose.datasets.transforms import RandomFlip as PRandomFlip
     from mmpose.datasets.transforms import TopdownAffine as PTopdownAffine
 
-    from mmhpse.datasets.transforms import (ColorJitterScale, GetBBoxCenterScale, LoadImage,
-                                            PackHumanInputs, RandomBBoxTransform, RandomFlip,
-                                            TopdownAffine)
+    from mmhpse.datasets.transforms import (ColorJitterScale, HumanGetBBoxCenterScale,
+                                            HumanRandomBBoxTransform, HumanRandomFlip,
+                                            HumanTopdownAffine, LoadHumanImage, PackHumanInputs)
     mmpose = [
         PLoadImage(), PGetBBoxCenterScale(padding=1.25), PRandomFlip(prob=0.5),
         PRandomBBoxTransform(shift_prob=0., scale_factor=(0.75, 1.25), rotate_factor=30.,
@@ -114,9 +115,9 @@ def build_pipelines(input_size):
         PTopdownAffine(input_size=tuple(input_size)), PackPoseInputs()
     ]
     ours = [
-        LoadImage(), GetBBoxCenterScale(padding=1.25), RandomFlip(prob=0.5),
-        RandomBBoxTransform(scale_factor=0.25, rotate_factor=30., rotate_prob=0.6),
-        ColorJitterScale(factor=0.2), TopdownAffine(input_size=tuple(input_size)),
+        LoadHumanImage(), HumanGetBBoxCenterScale(padding=1.25), HumanRandomFlip(prob=0.5),
+        HumanRandomBBoxTransform(scale_factor=0.25, rotate_factor=30., rotate_prob=0.6),
+        ColorJitterScale(factor=0.2), HumanTopdownAffine(input_size=tuple(input_size)),
         PackHumanInputs()
     ]
     return mmpose, ours

@@ -35,7 +35,7 @@ def main(argv=None):
     if args.num_samples < 1:
         raise SystemExit(f'--num-samples must be positive, got {args.num_samples}')
     size = tuple(args.img_size) * (3 - len(args.img_size))
-    from mmhpse.datasets.procedural import generate_procedural_dataset
+    from mmhpse.synthetic.procedural import generate_procedural_dataset
     from mmhpse.models.body_models.surrogate import write_surrogate_body_model
     if not osp.isfile(osp.join(args.body_model_dir, 'smpl', 'SMPL_NEUTRAL.pkl')) and \
             not osp.isfile(osp.join(args.body_model_dir, 'SMPL_NEUTRAL.pkl')):

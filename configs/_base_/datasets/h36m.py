@@ -5,6 +5,9 @@
 # h36m_mosh_train.npz (H36mConverter with mosh). Semi-supervised runs add
 # indices_file='data/label_fractions/h36m_train_frac10_seed0.npy'
 # (written by tools/misc/make_label_fractions.py).
+# The authors' training file with NeuralAnnot SMPL (same subjects and frames) is written from the
+# Pose2Mesh / I2L-MeshNet annotation release by tools/dataset_converters/h36m.py --split train
+# (docs/datasets.md).
 h36m_train = dict(
     type='HumanImageDataset',
     data_root='data/',

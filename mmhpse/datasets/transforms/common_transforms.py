@@ -1,6 +1,6 @@
 """Geometric augmentations of a person box and its annotations, before the crop.
 
-Coordinate conventions (shared with :class:`TopdownAffine`):
+Coordinate conventions (shared with :class:`HumanTopdownAffine`):
 
 * 2D: image pixels, x right, y down, pixel centres at integers; a horizontal flip maps
   ``x -> W - 1 - x`` (as ``cv2.flip`` and mmpose's ``flip_keypoints``).
@@ -33,7 +33,7 @@ def _flip_indices(convention: str) -> np.ndarray:
 
 def _check_before_crop(results: dict, name: str) -> None:
     if 'warp_mat' in results:
-        raise RuntimeError(f'{name} must come before TopdownAffine in the pipeline '
+        raise RuntimeError(f'{name} must come before HumanTopdownAffine in the pipeline '
                            f'(sample_idx={results.get("sample_idx")}, '
                            f'img_path={results.get("img_path")})')
 
@@ -42,7 +42,7 @@ def rotation_matrix_z(degrees: float) -> np.ndarray:
     """The 3D rotation that matches a crop turned by ``degrees`` (content turns by ``-degrees``).
 
     Args:
-        degrees (float): ``rotation`` as stored by :class:`RandomBBoxTransform`.
+        degrees (float): ``rotation`` as stored by :class:`HumanRandomBBoxTransform`.
 
     Returns:
         ndarray: ``(3, 3)`` rotation ``Rz(-degrees)`` about the camera z axis (x right, y down).
@@ -53,10 +53,10 @@ def rotation_matrix_z(degrees: float) -> np.ndarray:
 
 
 @TRANSFORMS.register_module()
-class GetBBoxCenterScale(BaseTransform):
+class HumanGetBBoxCenterScale(BaseTransform):
     """``bbox_xywh (4,)`` -> ``center (2,)`` and ``scale (2,)`` (box width, height x padding).
 
-    The scale is widened to the crop's aspect ratio later, by :class:`TopdownAffine`.
+    The scale is widened to the crop's aspect ratio later, by :class:`HumanTopdownAffine`.
 
     Args:
         padding (float): Factor on the box size. Defaults to 1.25.
@@ -77,7 +77,7 @@ class GetBBoxCenterScale(BaseTransform):
 
 
 @TRANSFORMS.register_module()
-class RandomFlip(BaseTransform):
+class HumanRandomFlip(BaseTransform):
     """Random horizontal flip of the image and all annotations.
 
     Flipped: ``keypoints2d (K, 3)`` (x -> W-1-x, left/right swapped), ``keypoints3d (K, 4)``
@@ -87,13 +87,13 @@ class RandomFlip(BaseTransform):
 
     The image pixels are not copied here by default (``lazy_image=True``): the flip is recorded
     in ``img_flip_pending`` and folded into the single ``cv2.warpAffine`` of
-    :class:`TopdownAffine`. ``PackHumanInputs`` refuses a sample whose flip is still pending.
+    :class:`HumanTopdownAffine`. ``PackHumanInputs`` refuses a sample whose flip is still pending.
 
     Args:
         prob (float): Flip probability. Defaults to 0.5.
         convention (str, optional): Keypoint convention for the left/right permutation; when
             None, ``results['keypoints_convention']`` is used.
-        lazy_image (bool): Defer the pixel flip to :class:`TopdownAffine`. Defaults to True.
+        lazy_image (bool): Defer the pixel flip to :class:`HumanTopdownAffine`. Defaults to True.
     """
 
     def __init__(self,
@@ -115,13 +115,13 @@ class RandomFlip(BaseTransform):
     def _get_flip_indices(self, results: dict) -> np.ndarray:
         convention = self.convention or results.get('keypoints_convention')
         if convention is None:
-            raise KeyError('RandomFlip needs a keypoint convention: pass convention=... or put '
-                           '"keypoints_convention" in the results (sample_idx='
+            raise KeyError('HumanRandomFlip needs a keypoint convention: pass convention=... or '
+                           'put "keypoints_convention" in the results (sample_idx='
                            f'{results.get("sample_idx")}, img_path={results.get("img_path")})')
         return _flip_indices(convention)
 
     def transform(self, results: dict) -> dict:
-        _check_before_crop(results, 'RandomFlip')
+        _check_before_crop(results, 'HumanRandomFlip')
         if not self._do_flip():
             results.setdefault('flip', False)
             return results
@@ -166,7 +166,7 @@ class RandomFlip(BaseTransform):
 
 
 @TRANSFORMS.register_module()
-class RandomBBoxTransform(BaseTransform):
+class HumanRandomBBoxTransform(BaseTransform):
     """Random scale and rotation of the crop box (SPIN / PARE recipe).
 
     ``scale *= 1 + scale_factor * clip(N(0, 1), -1, 1)``; with probability ``rotate_prob``,
@@ -202,7 +202,7 @@ class RandomBBoxTransform(BaseTransform):
         return [float(scale), float(rotation)]
 
     def transform(self, results: dict) -> dict:
-        _check_before_crop(results, 'RandomBBoxTransform')
+        _check_before_crop(results, 'HumanRandomBBoxTransform')
         scale, rotation = self._get_params()
         results['scale'] = results['scale'] * np.float32(scale)
         results['rotation'] = results.get('rotation', 0.) + rotation

@@ -18,11 +18,12 @@ def _float_tensor(array) -> torch.Tensor:
 class PackHumanInputs(BaseTransform):
     """Pack ``results`` into ``dict(inputs=Tensor (C, H, W), data_samples=HumanDataSample)``.
 
-    ``inputs`` keeps the image dtype (uint8 from ``LoadImage``) and channel order; mean/std
+    ``inputs`` keeps the image dtype (uint8 from ``LoadHumanImage``) and channel order; mean/std
     normalisation and BGR->RGB belong to the model's ``ImgDataPreprocessor``. Ground truth, all
     float32 tensors (``K`` keypoints):
 
-    - ``gt_keypoints2d (K, 3)`` from ``keypoints2d`` (crop pixels after :class:`TopdownAffine`);
+    - ``gt_keypoints2d (K, 3)`` from ``keypoints2d`` (crop pixels after
+      :class:`HumanTopdownAffine`);
     - ``gt_keypoints3d (K, 4)`` from ``keypoints3d``, zeros when absent;
     - ``gt_pose (24, 3)`` = ``smpl_global_orient`` + ``smpl_body_pose``, ``gt_betas (10,)`` =
       ``smpl_betas``, zeros when absent;
@@ -31,12 +32,14 @@ class PackHumanInputs(BaseTransform):
       for keypoints3d whether any confidence is positive).
 
     Args:
-        meta_keys (Sequence[str]): Keys copied into the sample's metainfo when present.
+        meta_keys (Sequence[str]): Keys copied into the sample's metainfo when present; by
+            default they include ``convention``, the keypoint convention of the dataset
+            (read by the head's losses and by the metrics).
     """
 
     DEFAULT_META_KEYS = ('img_path', 'img_shape', 'ori_shape', 'input_size', 'center', 'scale',
                          'rotation', 'flip', 'warp_mat', 'gender', 'sample_idx',
-                         'dataset_name')
+                         'dataset_name', 'convention')
 
     def __init__(self, meta_keys: Sequence[str] = DEFAULT_META_KEYS) -> None:
         self.meta_keys = tuple(meta_keys)
@@ -44,13 +47,13 @@ class PackHumanInputs(BaseTransform):
     def transform(self, results: dict) -> dict:
         if results.get('img_flip_pending', False):
             raise RuntimeError(
-                'PackHumanInputs: the image flip of RandomFlip(lazy_image=True) is still pending '
-                '(no TopdownAffine after it), the pixels would not match the annotations '
-                f'(sample_idx={results.get("sample_idx")}, img_path={results.get("img_path")})')
+                'PackHumanInputs: the image flip of HumanRandomFlip(lazy_image=True) is still '
+                'pending (no HumanTopdownAffine after it), the pixels would not match the '
+                f'annotations (sample_idx={results.get("sample_idx")}, img_path={results.get("img_path")})')
         if results.get('color_scale_pending', False):
             raise RuntimeError(
                 'PackHumanInputs: the colour scaling of ColorJitterScale is still pending (no '
-                'TopdownAffine after it) (sample_idx='
+                'HumanTopdownAffine after it) (sample_idx='
                 f'{results.get("sample_idx")}, img_path={results.get("img_path")})')
         img = results['img']
         if img.ndim == 2:

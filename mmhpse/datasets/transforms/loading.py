@@ -16,7 +16,7 @@ _BAD_IMAGES = {'count': 0, 'paths': deque(maxlen=5)}
 
 
 def get_bad_image_count() -> int:
-    """Number of images that :class:`LoadImage` failed to read in this process."""
+    """Number of images that :class:`LoadHumanImage` failed to read in this process."""
     return _BAD_IMAGES['count']
 
 
@@ -27,7 +27,7 @@ def reset_bad_image_count() -> None:
 
 
 @TRANSFORMS.register_module()
-class LoadImage(BaseTransform):
+class LoadHumanImage(BaseTransform):
     """Read ``results['img_path']`` into ``results['img']`` (uint8 ``(H, W, 3)``).
 
     A missing or undecodable image is a counted, logged skip: the transform logs a warning that
@@ -77,11 +77,11 @@ class LoadImage(BaseTransform):
             count = _BAD_IMAGES['count']
             if count > self.max_bad_images:
                 raise RuntimeError(
-                    f'LoadImage: {count} unreadable images in this process exceed '
+                    f'LoadHumanImage: {count} unreadable images in this process exceed '
                     f'max_bad_images={self.max_bad_images}; last paths: '
                     f'{list(_BAD_IMAGES["paths"])}')
             print_log(
-                f'LoadImage: cannot read image "{path}" (sample_idx='
+                f'LoadHumanImage: cannot read image "{path}" (sample_idx='
                 f'{results.get("sample_idx")}); the sample is skipped '
                 f'({count}/{self.max_bad_images} unreadable images in this process)',
                 logger='current',

@@ -38,7 +38,7 @@ class ColorJitterScale(BaseTransform):
     :func:`apply_color_scale`. The factors are stored in ``results['color_scale'] (C,)``.
 
     Before the crop (no ``warp_mat`` in the results yet) the scaling is deferred: it is recorded
-    in ``color_scale_pending`` and :class:`TopdownAffine` applies it to the crop, which has far
+    in ``color_scale_pending`` and :class:`HumanTopdownAffine` applies it to the crop, which has far
     fewer pixels than the source image (the per-channel scaling commutes with the bilinear warp
     up to rounding and saturation). After the crop it is applied at once.
     ``PackHumanInputs`` refuses a sample whose scaling is still pending.
@@ -80,7 +80,7 @@ class RandomOcclusion(BaseTransform):
     The rectangle's area is a fraction ``U[area_range]`` of the image and its aspect ratio
     (height / width) is log-uniform in ``aspect_range``; it lies wholly inside the image.
     Annotations are left unchanged. The image is written in place (it belongs to the pipeline:
-    ``LoadImage`` or ``TopdownAffine`` made it). Applied boxes are stored as
+    ``LoadHumanImage`` or ``HumanTopdownAffine`` made it). Applied boxes are stored as
     ``results['occlusion_box'] = (x, y, w, h)``.
 
     Args:

@@ -36,11 +36,11 @@ def _compose_flip(mat: np.ndarray, width: int) -> np.ndarray:
 
 
 @TRANSFORMS.register_module()
-class TopdownAffine(BaseTransform):
+class HumanTopdownAffine(BaseTransform):
     """Crop the person to ``input_size`` with a single ``cv2.warpAffine``.
 
     The 2x3 matrix combines ``center``, ``scale`` (widened to the crop's aspect ratio),
-    ``rotation`` (mmpose's ``get_warp_matrix``) and, when :class:`RandomFlip` left one pending,
+    ``rotation`` (mmpose's ``get_warp_matrix``) and, when :class:`HumanRandomFlip` left one pending,
     the horizontal flip of the source image. ``keypoints2d`` are mapped with the same matrix
     (confidence kept; joints that leave the crop keep their coordinates). A colour scaling left
     pending by :class:`ColorJitterScale` is applied to the crop.

@@ -21,28 +21,18 @@ SimpleBaseline (official)  ``module.backbone.`` or ``backbone.``
 shapes of a ResNet of the detected (or requested) depth, and returns the backbone state dict with
 the prefix removed.
 """
+import functools
 from collections import OrderedDict
 from typing import Dict, List, Mapping, Optional, Tuple
 
 import torch
 
-# depth -> (block type, blocks per stage)
-RESNET_ARCH = {
-    18: ('BasicBlock', (2, 2, 2, 2)),
-    34: ('BasicBlock', (3, 4, 6, 3)),
-    50: ('Bottleneck', (3, 4, 6, 3)),
-    101: ('Bottleneck', (3, 4, 23, 3)),
-    152: ('Bottleneck', (3, 8, 36, 3)),
-}
+from mmhpse.utils.strict_load import IGNORED_SUFFIXES, diff_state_dict
 
 # Prefixes of the releases, in the order they win when one checkpoint holds several backbones
 # (e.g. MoCo's query and key encoders, BYOL's online and target networks).
 KNOWN_PREFIXES = ('backbone.', 'module.encoder_q.', 'encoder_q.', 'module.backbone.', 'module.',
                   '', 'model.backbone.', 'online_net.backbone.')
-
-# Buffers that some releases (pre-0.4 torch, caffe converts) do not store; they do not affect
-# the forward pass of a BN layer with momentum, so they never count as missing weights.
-IGNORED_SUFFIXES = ('num_batches_tracked', )
 
 _ANCHOR = 'layer1.0.conv1.weight'
 
@@ -51,56 +41,34 @@ class BackboneExtractionError(ValueError):
     """A checkpoint holds no ResNet backbone, or not the one asked for."""
 
 
-def _bn(name: str, channels: int) -> Dict[str, Tuple[int, ...]]:
-    return {
-        f'{name}.weight': (channels, ),
-        f'{name}.bias': (channels, ),
-        f'{name}.running_mean': (channels, ),
-        f'{name}.running_var': (channels, ),
-        f'{name}.num_batches_tracked': (),
-    }
+def resnet_arch() -> Dict[int, Tuple[str, Tuple[int, ...]]]:
+    """depth -> (block type name, blocks per stage), from mmpretrain's ``ResNet.arch_settings``."""
+    from mmpretrain.models import ResNet
+    return {depth: (block.__name__, tuple(counts))
+            for depth, (block, counts) in ResNet.arch_settings.items()}
+
+
+@functools.lru_cache(maxsize=None)
+def _resnet_shapes(depth: int) -> Tuple[Tuple[str, Tuple[int, ...]], ...]:
+    from mmpretrain.models import ResNet
+    model = ResNet(depth)  # built once per depth (cached); only names and shapes are kept
+    return tuple((k, tuple(v.shape)) for k, v in model.state_dict().items())
 
 
 def resnet_state_shapes(depth: int) -> 'OrderedDict[str, Tuple[int, ...]]':
-    """Names and shapes of the backbone state dict of a torchvision-style ResNet (no ``fc``).
+    """Names and shapes of the state dict of mmpretrain's ``ResNet(depth)`` (the backbone names
+    of torchvision / mmpose / mmhuman3d ResNets as well; no ``fc``).
 
     Args:
-        depth (int): One of 18, 34, 50, 101, 152.
+        depth (int): One of mmpretrain's depths (18, 34, 50, 101, 152).
 
     Returns:
         OrderedDict: state-dict key -> tensor shape.
     """
-    if depth not in RESNET_ARCH:
-        raise BackboneExtractionError(
-            f'ResNet depth {depth} is not one of {sorted(RESNET_ARCH)}.')
-    block, counts = RESNET_ARCH[depth]
-    expansion = 4 if block == 'Bottleneck' else 1
-    shapes = OrderedDict()
-    shapes['conv1.weight'] = (64, 3, 7, 7)
-    shapes.update(_bn('bn1', 64))
-    inplanes = 64
-    for stage, num_blocks in enumerate(counts):
-        planes = 64 * 2**stage
-        for j in range(num_blocks):
-            p = f'layer{stage + 1}.{j}'
-            if block == 'Bottleneck':
-                shapes[f'{p}.conv1.weight'] = (planes, inplanes, 1, 1)
-                shapes.update(_bn(f'{p}.bn1', planes))
-                shapes[f'{p}.conv2.weight'] = (planes, planes, 3, 3)
-                shapes.update(_bn(f'{p}.bn2', planes))
-                shapes[f'{p}.conv3.weight'] = (planes * 4, planes, 1, 1)
-                shapes.update(_bn(f'{p}.bn3', planes * 4))
-            else:
-                shapes[f'{p}.conv1.weight'] = (planes, inplanes, 3, 3)
-                shapes.update(_bn(f'{p}.bn1', planes))
-                shapes[f'{p}.conv2.weight'] = (planes, planes, 3, 3)
-                shapes.update(_bn(f'{p}.bn2', planes))
-            stride = 1 if stage == 0 else 2
-            if j == 0 and (stride != 1 or inplanes != planes * expansion):
-                shapes[f'{p}.downsample.0.weight'] = (planes * expansion, inplanes, 1, 1)
-                shapes.update(_bn(f'{p}.downsample.1', planes * expansion))
-            inplanes = planes * expansion
-    return shapes
+    arch = resnet_arch()
+    if depth not in arch:
+        raise BackboneExtractionError(f'ResNet depth {depth} is not one of {sorted(arch)}.')
+    return OrderedDict(_resnet_shapes(depth))
 
 
 def unwrap_state_dict(checkpoint: Mapping) -> Mapping[str, torch.Tensor]:
@@ -142,7 +110,7 @@ def detect_resnet(state_dict: Mapping[str, torch.Tensor]) -> Tuple[str, Tuple[in
 
 
 def describe_resnet(block: str, counts: Tuple[int, ...]) -> str:
-    for depth, arch in RESNET_ARCH.items():
+    for depth, arch in resnet_arch().items():
         if arch == (block, counts):
             return f'ResNet-{depth} ({block})'
     return (f'a ResNet-like layout with {block} blocks per stage {counts}, which is no '
@@ -188,7 +156,8 @@ def extract_resnet_backbone(checkpoint: Mapping,
             f'(prefixes with one: {prefixes}).')
     block, counts = detect_resnet(sub)
     found = describe_resnet(block, counts)
-    detected = next((d for d, arch in RESNET_ARCH.items() if arch == (block, counts)), None)
+    arch = resnet_arch()
+    detected = next((d for d, a in arch.items() if a == (block, counts)), None)
     if depth is None:
         if detected is None:
             raise BackboneExtractionError(f'{source}: found {found}.')
@@ -196,27 +165,17 @@ def extract_resnet_backbone(checkpoint: Mapping,
     elif detected != depth:
         raise BackboneExtractionError(
             f'{source}: found {found} keys under "{prefix}", expected ResNet-{depth} '
-            f'({RESNET_ARCH[depth][0]}).' if depth in RESNET_ARCH else
-            f'{source}: ResNet depth {depth} is not one of {sorted(RESNET_ARCH)}.')
+            f'({arch[depth][0]}).' if depth in arch else
+            f'{source}: ResNet depth {depth} is not one of {sorted(arch)}.')
     expected = resnet_state_shapes(depth)
-    matched, missing, wrong_shape = [], [], []
-    for key, shape in expected.items():
-        if key not in sub:
-            if not key.endswith(IGNORED_SUFFIXES):
-                missing.append(key)
-        elif tuple(sub[key].shape) != shape:
-            wrong_shape.append(f'{key}: {tuple(sub[key].shape)} != {shape}')
-        else:
-            matched.append(key)
-    unexpected = sorted(k for k in sub if k not in expected)
-    if missing or wrong_shape:
+    diff = diff_state_dict(expected, sub)
+    if not diff.fits(allow_unexpected=True):
         raise BackboneExtractionError(
             f'{source}: the ResNet-{depth} backbone under "{prefix}" is incomplete: '
-            f'{len(missing)} missing keys {missing[:20]}, {len(wrong_shape)} wrong shapes '
-            f'{wrong_shape[:20]}.')
-    state_dict = OrderedDict((k, sub[k]) for k in matched)
-    info = dict(prefix=prefix, depth=depth, matched=matched, missing=missing,
-                unexpected=unexpected, other_prefixes=[p for p in prefixes if p != prefix],
-                num_matched=len([k for k in matched if not k.endswith(IGNORED_SUFFIXES)]),
+            f'{diff.describe(allow_unexpected=True)}.')
+    state_dict = OrderedDict((k, sub[k]) for k in diff.matched)
+    info = dict(prefix=prefix, depth=depth, matched=diff.matched, missing=diff.missing,
+                unexpected=diff.unexpected, other_prefixes=[p for p in prefixes if p != prefix],
+                num_matched=len([k for k in diff.matched if not k.endswith(IGNORED_SUFFIXES)]),
                 num_expected=len([k for k in expected if not k.endswith(IGNORED_SUFFIXES)]))
     return state_dict, info

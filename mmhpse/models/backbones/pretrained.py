@@ -10,7 +10,7 @@ only logs mismatched keys, so a fine-tuning run can silently start from a partly
 It is registered in mmhpse's ``WEIGHT_INITIALIZERS`` (found by ``type='StrictPretrained'`` in an
 ``mmhpse``-scope config and by ``type='mmhpse.StrictPretrained'`` from any other scope).
 """
-from typing import Dict, List, Mapping, Optional
+from typing import Dict, Mapping, Optional
 
 import torch
 from mmengine.logging import print_log
@@ -18,11 +18,11 @@ from mmengine.model.weight_init import update_init_info
 from torch import nn
 
 from mmhpse.registry import WEIGHT_INITIALIZERS
-from .extract import IGNORED_SUFFIXES, extract_resnet_backbone, unwrap_state_dict
+from mmhpse.utils.strict_load import IncompleteCheckpointError, load_state_dict_strict
+from .extract import extract_resnet_backbone, unwrap_state_dict
 
-
-class IncompleteCheckpointError(RuntimeError):
-    """The checkpoint does not provide every weight of the module it initialises."""
+__all__ = ['IncompleteCheckpointError', 'StrictPretrainedInit', 'load_state_dict_strict',
+           'select_prefix']
 
 
 def _load_file(path: str):
@@ -50,51 +50,6 @@ def select_prefix(checkpoint: Mapping, prefix: Optional[str], source: str
             'Extract the backbone with tools/model_converters/extract_backbone.py, or set '
             'prefix=None to detect a ResNet backbone.')
     return selected
-
-
-def load_state_dict_strict(module: nn.Module,
-                           state_dict: Mapping[str, torch.Tensor],
-                           source: str,
-                           allow_unexpected: bool = False) -> List[str]:
-    """Copy ``state_dict`` into ``module``; raise unless every parameter and buffer is provided.
-
-    ``num_batches_tracked`` buffers may be absent (old releases do not store them).
-
-    Args:
-        module (nn.Module): Module to initialise.
-        state_dict (Mapping): Names relative to ``module``.
-        source (str): File name for messages.
-        allow_unexpected (bool): Whether checkpoint keys that ``module`` lacks are tolerated.
-
-    Returns:
-        list[str]: The keys of ``module`` that were loaded.
-
-    Raises:
-        IncompleteCheckpointError: missing keys, wrong shapes (or unexpected keys), all listed.
-    """
-    own = module.state_dict()
-    missing = [k for k in own if k not in state_dict and not k.endswith(IGNORED_SUFFIXES)]
-    wrong = [f'{k}: checkpoint {tuple(state_dict[k].shape)} vs model {tuple(v.shape)}'
-             for k, v in own.items() if k in state_dict and state_dict[k].shape != v.shape]
-    unexpected = sorted(k for k in state_dict if k not in own)
-    problems = []
-    if missing:
-        problems.append(f'{len(missing)} missing keys: {missing}')
-    if wrong:
-        problems.append(f'{len(wrong)} shape mismatches: {wrong}')
-    if unexpected and not allow_unexpected:
-        problems.append(f'{len(unexpected)} unexpected keys: {unexpected}')
-    if problems:
-        raise IncompleteCheckpointError(
-            f'StrictPretrained: {source} does not initialise {type(module).__name__} completely '
-            f'({len(own)} tensors expected); ' + '; '.join(problems))
-    loaded = [k for k in own if k in state_dict]
-    with torch.no_grad():
-        module.load_state_dict({k: state_dict[k] for k in loaded}, strict=False)
-    if unexpected:
-        print_log(f'StrictPretrained: ignored {len(unexpected)} keys of {source} that '
-                  f'{type(module).__name__} has no use for: {unexpected[:10]}', logger='current')
-    return loaded
 
 
 @WEIGHT_INITIALIZERS.register_module(name='StrictPretrained')

@@ -14,7 +14,7 @@ def pinhole(points3d, focal, principal):
 
 def make_results(seed=0, width=320, height=240, focal=400., principal=None, image=None,
                  convention=CONVENTION):
-    """A results dict as a dataset hands it to the pipeline (before ``LoadImage``'s output).
+    """A results dict as a dataset hands it to the pipeline (before ``LoadHumanImage``'s output).
 
     The 3D joints lie about 5 m in front of a camera with ``focal`` and ``principal`` point
     (default: the image centre); ``keypoints2d`` are their exact projections, the box is their

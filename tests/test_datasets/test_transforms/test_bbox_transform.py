@@ -4,14 +4,14 @@ from human_transform_utils import copy_results, make_results, pinhole
 from mmpose.structures.bbox import get_warp_matrix
 from scipy.spatial.transform import Rotation
 
-from mmhpse.datasets.transforms import (GetBBoxCenterScale, RandomBBoxTransform, RandomFlip,
-                                        TopdownAffine, rotation_matrix_z)
+from mmhpse.datasets.transforms import (HumanGetBBoxCenterScale, HumanRandomBBoxTransform,
+                                        HumanRandomFlip, HumanTopdownAffine, rotation_matrix_z)
 
 CROP = (192, 256)
 
 
 def test_center_scale_from_bbox():
-    results = GetBBoxCenterScale(padding=1.25)(dict(bbox_xywh=np.array([10., 20., 30., 80.])))
+    results = HumanGetBBoxCenterScale(padding=1.25)(dict(bbox_xywh=np.array([10., 20., 30., 80.])))
     np.testing.assert_allclose(results['center'], [25., 60.])
     np.testing.assert_allclose(results['scale'], [37.5, 100.])
     assert results['center'].shape == (2, ) and results['scale'].shape == (2, )
@@ -19,7 +19,7 @@ def test_center_scale_from_bbox():
 
 def test_parameter_distribution():
     np.random.seed(0)
-    transform = RandomBBoxTransform(scale_factor=0.25, rotate_factor=30., rotate_prob=0.6)
+    transform = HumanRandomBBoxTransform(scale_factor=0.25, rotate_factor=30., rotate_prob=0.6)
     scales, rotations = [], []
     for _ in range(3000):
         out = transform(dict(scale=np.array([100., 100.], np.float32)))
@@ -32,7 +32,7 @@ def test_parameter_distribution():
     assert np.abs(rotations).max() <= 60. + 1e-9
     assert 0.35 < np.mean(rotations == 0.) < 0.45  # rotated with probability 0.6
     assert np.mean(np.abs(rotations) > 59.999) > 0.01  # the +-2 sigma clip is reached
-    never = RandomBBoxTransform(rotate_prob=0.)
+    never = HumanRandomBBoxTransform(rotate_prob=0.)
     assert all(never(dict(scale=np.ones(2)))['rotation'] == 0. for _ in range(50))
 
 
@@ -41,11 +41,11 @@ def _rotated_sample(seed, angle, flip=False):
     on the camera's principal point (the image centre), where image rotation and rotation
     about the camera z axis coincide."""
     results, cam = make_results(seed=seed, width=400, height=300)
-    results = GetBBoxCenterScale()(results)
+    results = HumanGetBBoxCenterScale()(results)
     results['center'] = np.asarray(cam['principal'], np.float32)
     if flip:
-        results = RandomFlip(prob=1.)(results)
-    transform = RandomBBoxTransform(scale_factor=0., rotate_prob=1.)
+        results = HumanRandomFlip(prob=1.)(results)
+    transform = HumanRandomBBoxTransform(scale_factor=0., rotate_prob=1.)
     transform._get_params = lambda: [1., angle]
     return transform(results), cam
 
@@ -55,7 +55,7 @@ def _rotated_sample(seed, angle, flip=False):
 def test_rotated_3d_joints_project_onto_rotated_2d_joints(angle, flip):
     results, cam = _rotated_sample(seed=3, angle=angle, flip=flip)
     kps2d_before = results['keypoints2d'][:, :2].copy()
-    out = TopdownAffine(CROP)(results)
+    out = HumanTopdownAffine(CROP)(results)
     assert out['rotation'] == angle
     # Project the rotated 3D joints and crop them WITHOUT rotation: this must be where the
     # rotated crop put the 2D joints.
@@ -91,6 +91,6 @@ def test_global_orient_rotates_with_the_joints():
 def test_no_rotation_leaves_3d_untouched():
     results, _ = make_results(seed=5)
     before = copy_results(results)
-    out = RandomBBoxTransform(rotate_prob=0.)(GetBBoxCenterScale()(results))
+    out = HumanRandomBBoxTransform(rotate_prob=0.)(HumanGetBBoxCenterScale()(results))
     np.testing.assert_array_equal(out['keypoints3d'], before['keypoints3d'])
     np.testing.assert_array_equal(out['smpl_global_orient'], before['smpl_global_orient'])

@@ -7,7 +7,7 @@ import pytest
 from mmengine.dataset import BaseDataset
 
 import mmhpse.datasets.transforms.loading as loading
-from mmhpse.datasets.transforms import LoadImage, get_bad_image_count, reset_bad_image_count
+from mmhpse.datasets.transforms import LoadHumanImage, get_bad_image_count, reset_bad_image_count
 
 from helpers.fixtures import COCO_FIXTURES as COCO  # noqa: E402
 
@@ -34,42 +34,43 @@ def _write_png(path, seed=0):
 
 def test_reads_bgr_and_rgb(tmp_path):
     img = _write_png(tmp_path / 'a.png')
-    out = LoadImage()(dict(img_path=str(tmp_path / 'a.png')))
+    out = LoadHumanImage()(dict(img_path=str(tmp_path / 'a.png')))
     np.testing.assert_array_equal(out['img'], img)
     assert out['img_shape'] == (12, 17) and out['ori_shape'] == (12, 17)
-    rgb = LoadImage(to_rgb=True)(dict(img_path=str(tmp_path / 'a.png')))
+    rgb = LoadHumanImage(to_rgb=True)(dict(img_path=str(tmp_path / 'a.png')))
     np.testing.assert_array_equal(rgb['img'], img[..., ::-1])
-    remote = LoadImage(backend_args=dict(backend='local'))(dict(img_path=str(tmp_path / 'a.png')))
+    remote = LoadHumanImage(backend_args=dict(backend='local'))(
+        dict(img_path=str(tmp_path / 'a.png')))
     np.testing.assert_array_equal(remote['img'], img)
 
 
 def test_missing_and_corrupt_images_are_counted_skips(tmp_path, warnings_seen):
     (tmp_path / 'broken.jpg').write_bytes(b'not a jpeg at all')
-    load = LoadImage(max_bad_images=5)
+    load = LoadHumanImage(max_bad_images=5)
     assert load(dict(img_path=str(tmp_path / 'missing.jpg'), sample_idx=7)) is None
     assert load(dict(img_path=str(tmp_path / 'broken.jpg'), sample_idx=8)) is None
     assert get_bad_image_count() == 2
     msg, kwargs = warnings_seen[0]
-    assert msg == (f'LoadImage: cannot read image "{tmp_path / "missing.jpg"}" (sample_idx=7); '
-                   'the sample is skipped (1/5 unreadable images in this process)')
+    assert msg == (f'LoadHumanImage: cannot read image "{tmp_path / "missing.jpg"}" '
+                   '(sample_idx=7); the sample is skipped (1/5 unreadable images in this process)')
     assert kwargs['level'] == 30  # logging.WARNING
     assert 'sample_idx=8' in warnings_seen[1][0] and 'broken.jpg' in warnings_seen[1][0]
 
 
 def test_bound_on_bad_images(tmp_path, warnings_seen):
-    load = LoadImage(max_bad_images=2)
+    load = LoadHumanImage(max_bad_images=2)
     paths = [str(tmp_path / f'gone{i}.png') for i in range(3)]
     assert load(dict(img_path=paths[0], sample_idx=0)) is None
     assert load(dict(img_path=paths[1], sample_idx=1)) is None
     with pytest.raises(RuntimeError) as err:
         load(dict(img_path=paths[2], sample_idx=2))
-    assert str(err.value) == ('LoadImage: 3 unreadable images in this process exceed '
+    assert str(err.value) == ('LoadHumanImage: 3 unreadable images in this process exceed '
                               f'max_bad_images=2; last paths: {paths}')
-    # the count is per process, shared by every LoadImage instance
+    # the count is per process, shared by every LoadHumanImage instance
     with pytest.raises(RuntimeError, match='4 unreadable images'):
-        LoadImage(max_bad_images=3)(dict(img_path=paths[0]))
+        LoadHumanImage(max_bad_images=3)(dict(img_path=paths[0]))
     with pytest.raises(ValueError, match='max_bad_images must be >= 0'):
-        LoadImage(max_bad_images=-1)
+        LoadHumanImage(max_bad_images=-1)
 
 
 class _ListDataset(BaseDataset):
@@ -85,7 +86,7 @@ class _ListDataset(BaseDataset):
 def test_mmengine_dataset_refetches_another_sample(tmp_path, warnings_seen):
     good = _write_png(tmp_path / 'good.png', seed=3)
     paths = [str(tmp_path / 'bad.png'), str(tmp_path / 'good.png')]
-    dataset = _ListDataset(paths, pipeline=[dict(type='mmhpse.LoadImage', max_bad_images=10)],
+    dataset = _ListDataset(paths, pipeline=[dict(type='mmhpse.LoadHumanImage', max_bad_images=10)],
                            serialize_data=False)
     np.random.seed(0)
     out = dataset[0]
@@ -99,6 +100,6 @@ def test_real_coco_images():
     with open(osp.join(COCO, 'test_coco.json')) as f:
         images = json.load(f)['images']
     for info in images:
-        out = LoadImage()(dict(img_path=osp.join(COCO, info['file_name'])))
+        out = LoadHumanImage()(dict(img_path=osp.join(COCO, info['file_name'])))
         assert out['img'].shape == (info['height'], info['width'], 3)
         assert out['img'].dtype == np.uint8 and out['img'].std() > 10

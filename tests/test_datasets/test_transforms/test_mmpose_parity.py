@@ -5,8 +5,8 @@ import os.path as osp
 import numpy as np
 import pytest
 
-from mmhpse.datasets.transforms import (GetBBoxCenterScale, LoadImage, RandomFlip,
-                                        TopdownAffine)
+from mmhpse.datasets.transforms import (HumanGetBBoxCenterScale, HumanRandomFlip,
+                                        HumanTopdownAffine, LoadHumanImage)
 
 from helpers.fixtures import COCO_FIXTURES as COCO  # noqa: E402
 pytestmark = pytest.mark.skipif(
@@ -42,13 +42,13 @@ def test_same_crop_and_keypoints_as_mmpose(flip, rotation):
         theirs['bbox_rotation'] = np.array([rotation], np.float32)
         theirs = MMPoseAffine(input_size=(192, 256))(theirs)
 
-        ours = LoadImage()(dict(img_path=path, bbox_xywh=np.array([x, y, w, h], np.float32),
+        ours = LoadHumanImage()(dict(img_path=path, bbox_xywh=np.array([x, y, w, h], np.float32),
                                 keypoints2d=kps.copy(), keypoints_convention='coco_17'))
-        ours = GetBBoxCenterScale(padding=1.25)(ours)
+        ours = HumanGetBBoxCenterScale(padding=1.25)(ours)
         if flip:
-            ours = RandomFlip(prob=1.)(ours)
+            ours = HumanRandomFlip(prob=1.)(ours)
         ours['rotation'] = rotation
-        ours = TopdownAffine(input_size=(192, 256))(ours)
+        ours = HumanTopdownAffine(input_size=(192, 256))(ours)
 
         np.testing.assert_allclose(ours['keypoints2d'][:, :2], theirs['transformed_keypoints'][0],
                                    atol=1e-3)

@@ -5,8 +5,8 @@ from human_transform_utils import CONVENTION, copy_results, make_results
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.model import ImgDataPreprocessor
 
-from mmhpse.datasets.transforms import (GetBBoxCenterScale, PackHumanInputs, RandomFlip,
-                                        TopdownAffine)
+from mmhpse.datasets.transforms import (HumanGetBBoxCenterScale, PackHumanInputs, HumanRandomFlip,
+                                        HumanTopdownAffine)
 from mmhpse.structures import HumanDataSample
 from mmhpse.utils import register_all_modules
 
@@ -14,7 +14,7 @@ from mmhpse.utils import register_all_modules
 def _cropped(seed=0, **overrides):
     results, _ = make_results(seed=seed)
     results.update(overrides)
-    return TopdownAffine((192, 256))(GetBBoxCenterScale()(results))
+    return HumanTopdownAffine((192, 256))(HumanGetBBoxCenterScale()(results))
 
 
 def test_shapes_dtypes_and_values():
@@ -63,12 +63,12 @@ def test_missing_annotations_give_zeros_and_false_flags():
 
 def test_pending_flip_is_refused():
     results, _ = make_results(seed=4)
-    results = RandomFlip(prob=1.)(GetBBoxCenterScale()(results))
+    results = HumanRandomFlip(prob=1.)(HumanGetBBoxCenterScale()(results))
     with pytest.raises(RuntimeError) as err:
         PackHumanInputs()(results)
     assert str(err.value) == (
-        'PackHumanInputs: the image flip of RandomFlip(lazy_image=True) is still pending (no '
-        'TopdownAffine after it), the pixels would not match the annotations (sample_idx=4, '
+        'PackHumanInputs: the image flip of HumanRandomFlip(lazy_image=True) is still pending (no '
+        'HumanTopdownAffine after it), the pixels would not match the annotations (sample_idx=4, '
         'img_path=synthetic.png)')
 
 
@@ -80,11 +80,11 @@ def test_meta_keys_argument():
 def test_config_pipeline_collate_and_preprocessor():
     register_all_modules()
     pipeline = Compose([
-        dict(type='GetBBoxCenterScale', padding=1.25),
-        dict(type='RandomFlip', prob=0.5, convention=CONVENTION),
-        dict(type='RandomBBoxTransform', scale_factor=0.25, rotate_factor=30, rotate_prob=0.6),
+        dict(type='HumanGetBBoxCenterScale', padding=1.25),
+        dict(type='HumanRandomFlip', prob=0.5, convention=CONVENTION),
+        dict(type='HumanRandomBBoxTransform', scale_factor=0.25, rotate_factor=30, rotate_prob=0.6),
         dict(type='ColorJitterScale', factor=0.2),
-        dict(type='TopdownAffine', input_size=(192, 256)),
+        dict(type='HumanTopdownAffine', input_size=(192, 256)),
         dict(type='PackHumanInputs'),
     ])
     np.random.seed(0)

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from human_transform_utils import copy_results, make_results
 
-from mmhpse.datasets.transforms import (ColorJitterScale, GetBBoxCenterScale, PackHumanInputs,
-                                        RandomOcclusion, TopdownAffine, apply_color_scale)
+from mmhpse.datasets.transforms import (ColorJitterScale, HumanGetBBoxCenterScale, PackHumanInputs,
+                                        RandomOcclusion, HumanTopdownAffine, apply_color_scale)
 
 CROPPED = np.eye(2, 3)  # a 'warp_mat' entry: the image is already the crop, scale it at once
 
@@ -57,9 +57,9 @@ def test_scaling_before_the_crop_is_applied_to_the_crop():
     # values <= 176 do not saturate under two factors <= 1.2 (then scaling commutes with warping)
     image = np.random.default_rng(0).integers(0, 177, (240, 320, 3), dtype=np.uint8)
     results, _ = make_results(seed=3, image=image)
-    results = GetBBoxCenterScale()(results)
+    results = HumanGetBBoxCenterScale()(results)
     results['rotation'] = 20.
-    plain = TopdownAffine((96, 128))(copy_results(results))['img']
+    plain = HumanTopdownAffine((96, 128))(copy_results(results))['img']
     np.random.seed(5)
     jitter = ColorJitterScale(factor=0.2)
     pending = jitter(jitter(copy_results(results)))  # two draws compose
@@ -70,11 +70,11 @@ def test_scaling_before_the_crop_is_applied_to_the_crop():
     np.testing.assert_allclose(pending['color_scale'], first * second, rtol=1e-6)
     with pytest.raises(RuntimeError, match='colour scaling of ColorJitterScale is still pending'):
         PackHumanInputs()(copy_results(pending))
-    out = TopdownAffine((96, 128))(pending)
+    out = HumanTopdownAffine((96, 128))(pending)
     assert 'color_scale_pending' not in out
     np.testing.assert_array_equal(out['img'], apply_color_scale(plain, first * second))
     # the same, up to rounding, as scaling the whole source image before warping it
-    eager = TopdownAffine((96, 128))(
+    eager = HumanTopdownAffine((96, 128))(
         dict(copy_results(results), img=apply_color_scale(results['img'], first * second)))
     assert np.abs(eager['img'].astype(int) - out['img'].astype(int)).max() <= 2
 

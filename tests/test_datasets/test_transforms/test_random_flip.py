@@ -4,21 +4,21 @@ from human_transform_utils import CONVENTION, copy_results, make_results, pinhol
 from scipy.spatial.transform import Rotation
 
 from mmhpse.conventions.keypoints import get_flip_indices, get_keypoint_names
-from mmhpse.datasets.transforms import GetBBoxCenterScale, RandomFlip, TopdownAffine
+from mmhpse.datasets.transforms import HumanGetBBoxCenterScale, HumanRandomFlip, HumanTopdownAffine
 
 KEYS = ('keypoints2d', 'keypoints3d', 'smpl_global_orient', 'smpl_body_pose', 'center',
         'bbox_xywh')
 
 
 def _flipped(results, **kwargs):
-    return RandomFlip(prob=1., **kwargs)(copy_results(results))
+    return HumanRandomFlip(prob=1., **kwargs)(copy_results(results))
 
 
 def test_flip_twice_is_identity_on_annotations():
     results, _ = make_results(seed=1)
-    results = GetBBoxCenterScale()(results)
+    results = HumanGetBBoxCenterScale()(results)
     once = _flipped(results)
-    twice = RandomFlip(prob=1.)(copy_results(once))
+    twice = HumanRandomFlip(prob=1.)(copy_results(once))
     assert once['flip'] and not twice['flip']
     assert once['img_flip_pending'] and not twice['img_flip_pending']
     for key in KEYS:
@@ -28,7 +28,7 @@ def test_flip_twice_is_identity_on_annotations():
 
 def test_flip_twice_is_identity_on_pixels():
     results, _ = make_results(seed=2)
-    eager = RandomFlip(prob=1., lazy_image=False)
+    eager = HumanRandomFlip(prob=1., lazy_image=False)
     once = eager(copy_results(results))
     assert np.array_equal(once['img'], results['img'][:, ::-1])
     assert np.array_equal(eager(once)['img'], results['img'])
@@ -37,22 +37,22 @@ def test_flip_twice_is_identity_on_pixels():
     # box centred at (W/2, H/2) of the image's size is the identity crop.
     base = dict(results, center=np.array([160., 120.], np.float32),
                 scale=np.array([320., 240.], np.float32))
-    crop = TopdownAffine((320, 240))
+    crop = HumanTopdownAffine((320, 240))
     np.testing.assert_array_equal(crop(copy_results(base))['img'], results['img'])
-    lazy_once = crop(RandomFlip(prob=1.)(copy_results(base)))['img']
-    eager_once = crop(RandomFlip(prob=1., lazy_image=False)(copy_results(base)))['img']
+    lazy_once = crop(HumanRandomFlip(prob=1.)(copy_results(base)))['img']
+    eager_once = crop(HumanRandomFlip(prob=1., lazy_image=False)(copy_results(base)))['img']
     np.testing.assert_array_equal(lazy_once, eager_once)
-    lazy_twice = crop(RandomFlip(prob=1.)(RandomFlip(prob=1.)(copy_results(base))))['img']
+    lazy_twice = crop(HumanRandomFlip(prob=1.)(HumanRandomFlip(prob=1.)(copy_results(base))))['img']
     np.testing.assert_array_equal(lazy_twice, results['img'])
 
 
 def test_lazy_and_eager_flip_give_the_same_crop():
     results, _ = make_results(seed=3)
-    results = GetBBoxCenterScale()(results)
+    results = HumanGetBBoxCenterScale()(results)
     results['rotation'] = 17.
-    crop = TopdownAffine((96, 128))
-    lazy = crop(RandomFlip(prob=1.)(copy_results(results)))
-    eager = crop(RandomFlip(prob=1., lazy_image=False)(copy_results(results)))
+    crop = HumanTopdownAffine((96, 128))
+    lazy = crop(HumanRandomFlip(prob=1.)(copy_results(results)))
+    eager = crop(HumanRandomFlip(prob=1., lazy_image=False)(copy_results(results)))
     np.testing.assert_allclose(lazy['keypoints2d'], eager['keypoints2d'], atol=1e-4)
     np.testing.assert_allclose(lazy['warp_mat'], eager['warp_mat'], atol=1e-6)
     # cv2 quantises sub-pixel positions to 1/32 px, mirrored positions round differently.
@@ -98,11 +98,11 @@ def test_flipped_global_orient_is_the_mirrored_rotation():
 
 def test_flip_probability_and_no_flip():
     results, _ = make_results(seed=7)
-    out = RandomFlip(prob=0.)(copy_results(results))
+    out = HumanRandomFlip(prob=0.)(copy_results(results))
     assert out['flip'] is False and 'img_flip_pending' not in out
     np.testing.assert_array_equal(out['keypoints2d'], results['keypoints2d'])
     np.random.seed(0)
-    flip = RandomFlip(prob=0.5)
+    flip = HumanRandomFlip(prob=0.5)
     rate = np.mean([flip(copy_results(results))['flip'] for _ in range(400)])
     assert 0.4 < rate < 0.6
 
@@ -110,13 +110,13 @@ def test_flip_probability_and_no_flip():
 def test_flip_convention_from_argument_and_errors():
     results, _ = make_results(seed=8)
     del results['keypoints_convention']
-    with pytest.raises(KeyError, match='RandomFlip needs a keypoint convention'):
-        RandomFlip(prob=1.)(copy_results(results))
-    out = RandomFlip(prob=1., convention=CONVENTION)(copy_results(results))
+    with pytest.raises(KeyError, match='HumanRandomFlip needs a keypoint convention'):
+        HumanRandomFlip(prob=1.)(copy_results(results))
+    out = HumanRandomFlip(prob=1., convention=CONVENTION)(copy_results(results))
     flip = get_flip_indices(CONVENTION)
     np.testing.assert_allclose(out['keypoints3d'][:, 1], results['keypoints3d'][flip, 1])
     with pytest.raises(KeyError):
-        RandomFlip(convention='no_such_convention')
-    cropped = TopdownAffine((64, 64))(GetBBoxCenterScale()(copy_results(results)))
-    with pytest.raises(RuntimeError, match='RandomFlip must come before TopdownAffine'):
-        RandomFlip(prob=1., convention=CONVENTION)(cropped)
+        HumanRandomFlip(convention='no_such_convention')
+    cropped = HumanTopdownAffine((64, 64))(HumanGetBBoxCenterScale()(copy_results(results)))
+    with pytest.raises(RuntimeError, match='HumanRandomFlip must come before HumanTopdownAffine'):
+        HumanRandomFlip(prob=1., convention=CONVENTION)(cropped)

@@ -5,8 +5,8 @@ import pytest
 from human_transform_utils import make_results
 
 from mmhpse.conventions.keypoints import get_flip_indices
-from mmhpse.datasets.transforms import (GetBBoxCenterScale, RandomFlip, TopdownAffine,
-                                        fix_aspect_ratio)
+from mmhpse.datasets.transforms import (HumanGetBBoxCenterScale, HumanRandomFlip,
+                                        HumanTopdownAffine, fix_aspect_ratio)
 
 CROP = (192, 256)
 
@@ -42,11 +42,11 @@ def test_keypoints_land_on_the_warped_dot(rotation, flip):
         results, _ = make_results(seed=joint, width=360, height=300)
         dot = results['keypoints2d'][joint, :2]
         results['img'] = _blob_image(300, 360, dot)
-        results = GetBBoxCenterScale()(results)
+        results = HumanGetBBoxCenterScale()(results)
         results['rotation'] = rotation
         if flip:
-            results = RandomFlip(prob=1.)(results)
-        out = TopdownAffine(CROP)(results)
+            results = HumanRandomFlip(prob=1.)(results)
+        out = HumanTopdownAffine(CROP)(results)
         assert out['img'].shape == (CROP[1], CROP[0], 3)
         where = flip_idx[joint] if flip else joint
         found = _centroid(out['img'])
@@ -58,13 +58,13 @@ def test_keypoints_land_on_the_warped_dot(rotation, flip):
 
 def test_keypoints_match_the_geometric_reference_inside_and_outside():
     results, _ = make_results(seed=11)
-    results = GetBBoxCenterScale()(results)
+    results = HumanGetBBoxCenterScale()(results)
     results['rotation'] = 33.
     far = np.array([[-500., 900., 0.7], [2000., -40., 0.]], np.float32)
     results['keypoints2d'] = np.concatenate([results['keypoints2d'], far])
     before = results['keypoints2d'].copy()
     center, scale = results['center'].copy(), results['scale'].copy()
-    out = TopdownAffine(CROP)(results)
+    out = HumanTopdownAffine(CROP)(results)
     ref = _reference_crop_coords(before[:, :2].astype(np.float64), center, scale, 33., CROP)
     np.testing.assert_allclose(out['keypoints2d'][:, :2], ref, atol=2e-3)
     np.testing.assert_array_equal(out['keypoints2d'][:, 2], before[:, 2])  # conf kept
@@ -74,10 +74,10 @@ def test_keypoints_match_the_geometric_reference_inside_and_outside():
 
 def test_outputs_and_meta():
     results, _ = make_results(seed=12)
-    results = GetBBoxCenterScale(padding=1.25)(results)
+    results = HumanGetBBoxCenterScale(padding=1.25)(results)
     bbox = results['bbox_xywh']
     kps_in, kps_saved = results['keypoints2d'], results['keypoints2d'].copy()
-    out = TopdownAffine(CROP)(results)
+    out = HumanTopdownAffine(CROP)(results)
     assert out['img_shape'] == (256, 192) and out['input_size'] == (192, 256)
     assert out['img'].dtype == np.uint8
     assert out['rotation'] == 0.
@@ -100,4 +100,4 @@ def test_fix_aspect_ratio_brute_force():
 
 def test_bad_input_size():
     with pytest.raises(ValueError, match=r'input_size must be \(W, H\)'):
-        TopdownAffine((192, ))
+        HumanTopdownAffine((192, ))

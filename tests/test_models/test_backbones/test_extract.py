@@ -99,7 +99,8 @@ def test_incomplete_and_wrong_shape(tv50):
         extract_resnet_backbone(broken, source='b.pth')
     broken = dict(tv50)
     broken['bn1.weight'] = torch.zeros(32)
-    with pytest.raises(BackboneExtractionError, match=r'bn1.weight: \(32,\) != \(64,\)'):
+    with pytest.raises(BackboneExtractionError,
+                       match=r'bn1.weight: checkpoint \(32,\) vs model \(64,\)'):
         extract_resnet_backbone(broken, source='b.pth')
 
 

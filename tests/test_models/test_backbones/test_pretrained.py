@@ -94,7 +94,7 @@ def test_wrong_depth_fails_with_shapes(tmp_path):
     r18 = torchvision.models.resnet18(weights=None).state_dict()
     path = str(tmp_path / 'r18.pth')
     torch.save({'state_dict': {'backbone.' + k: v for k, v in r18.items()}}, path)
-    with pytest.raises(IncompleteCheckpointError, match=r'missing keys: .*layer1\.0\.conv3'):
+    with pytest.raises(IncompleteCheckpointError, match=r'missing keys \[.*layer1\.0\.conv3'):
         _backbone(dict(type='StrictPretrained', checkpoint=path, prefix='backbone.'))
     with pytest.raises(IncompleteCheckpointError, match='no key starting with "module."'):
         _backbone(dict(type='StrictPretrained', checkpoint=path, prefix='module.'))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmhpse.datasets.procedural import (POSE_LIMITS, generate_procedural_dataset, project,
+from mmhpse.synthetic.procedural import (POSE_LIMITS, generate_procedural_dataset, project,
                                         sample_body_pose)
 
 SIZE = (120, 96)  # height, width
@@ -13,7 +13,7 @@ NUM = 10
 
 def _renderer_problem():
     try:
-        from mmhpse.datasets.procedural import load_pyrender
+        from mmhpse.synthetic.render import load_pyrender
         pyrender = load_pyrender()
         r = pyrender.OffscreenRenderer(8, 8)
         r.delete()
