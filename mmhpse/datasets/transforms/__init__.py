@@ -13,4 +13,3 @@ __all__ = [
     'apply_color_scale', 'RandomOcclusion', 'HumanTopdownAffine', 'fix_aspect_ratio',
     'PackHumanInputs'
 ]
-from . import masks  # noqa: F401  (DetCon's mask transforms, mmpretrain scope)
