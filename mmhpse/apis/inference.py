@@ -91,10 +91,13 @@ def init_model(config: Union[str, Config],
     """Build the model of a config (``mmhpse`` scope) and load a checkpoint into it.
 
     Args:
-        config (str | Config): Config file or object.
+        config (str | Config): Config file or object, or the name of a zoo model
+            (:func:`mmhpse.apis.zoo.find_model`: ``model-index.yml`` and local zoo folders such
+            as the quickstart's ``zoo/``), whose weights are then the default checkpoint.
         checkpoint (str, optional): Checkpoint file, loaded with ``weights_only=True``. When its
             name ends in ``-xxxxxxxx.pth`` the file's sha256 is checked first. None keeps the
-            initialisation of the config (random or ``init_cfg``).
+            initialisation of the config (random or ``init_cfg``), or loads a zoo model's
+            weights.
         device (str | torch.device): Where the model lives. Defaults to ``'cpu'``.
         cfg_options (dict, optional): Overrides merged into the config (dotted keys allowed).
 
@@ -111,6 +114,10 @@ def init_model(config: Union[str, Config],
     from mmhpse.registry import MODELS
     from mmhpse.utils import register_all_modules
 
+    if isinstance(config, str) and not osp.isfile(config) and not config.endswith('.py'):
+        from .zoo import find_model
+        config, weights, _ = find_model(config)
+        checkpoint = weights if checkpoint is None else checkpoint
     if isinstance(config, str):
         config = Config.fromfile(config)
     elif not isinstance(config, Config):

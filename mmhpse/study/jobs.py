@@ -41,14 +41,17 @@ class JobRunner:
         gpus (int): Processes per job for ``pytorch`` / tasks for ``slurm``.
         partition (str, optional): Slurm partition.
         progress (callable): Called with one line of progress text.
+        threads (int, optional): ``OMP_NUM_THREADS`` / ``MKL_NUM_THREADS`` of every job (set
+            when jobs share the CPUs; unset keeps the environment's).
     """
 
     def __init__(self, repo: str, launcher: str = 'none', gpus: int = 1,
-                 partition: Optional[str] = None, progress: Callable[[str], None] = print):
+                 partition: Optional[str] = None, progress: Callable[[str], None] = print,
+                 threads: Optional[int] = None):
         if launcher == 'slurm' and not partition:
             raise ValueError('launcher slurm needs a partition (--partition)')
         self.repo, self.launcher, self.gpus, self.partition = repo, launcher, gpus, partition
-        self.progress = progress
+        self.progress, self.threads = progress, threads
 
     @staticmethod
     def is_done(job_dir: str) -> bool:
@@ -93,6 +96,8 @@ class JobRunner:
         env = dict(os.environ, PYTHON=sys.executable, GPUS=str(self.gpus),
                    PYTHONPATH=os.pathsep.join(
                        p for p in (self.repo, os.environ.get('PYTHONPATH', '')) if p))
+        if self.threads:
+            env.update(OMP_NUM_THREADS=str(self.threads), MKL_NUM_THREADS=str(self.threads))
         last = 0.0
         with open(log_path, 'a') as log:
             log.write(f'\n$ {" ".join(cmd)}\n')

@@ -1,122 +1,216 @@
 """Turn finished study jobs into the paper's tables (``results.md``, ``results.csv``) and curves.
 
 Numbers come from the jobs' own outputs: the final metrics JSON that ``tools/test.py --out`` writes
-per benchmark, and the validation history that mmengine logs to ``vis_data/scalars.json``.
-Relative change is ``(error - baseline error) / baseline error`` in percent, so a positive value is
-worse than the baseline, as in the paper ("SSL is 7.7 % worse than ImageNet classification").
+per benchmark (the **last** checkpoint of each fine-tuning), and the validation history that
+mmengine logs to ``vis_data/scalars.json``.
+
+Per (pre-training, label fraction) the report gives, over the fine-tuning seeds:
+
+- mean ± sample std (``ddof=1``) of every metric;
+- the **paired** difference to the baseline: per seed ``d_s = error_s - baseline_s`` (the two runs
+  share the seed, hence the data order and head initialisation), then mean ± std of ``d_s``;
+- the error relative to the two reference rows: the **mean-pose** row (the training set's mean
+  SMPL pose / shape predicted for every image, see :mod:`mmhpse.study.reference`) as
+  ``100 * error / mean-pose error``, and the **random-init** row as the relative change
+  ``100 * (error - random) / random`` (positive = worse, as in the paper);
+- optionally (``test_set_selection``), the metrics at the validation epoch with the lowest
+  selection metric, the authors' model selection. The validation set is the test split, so these
+  columns select on the test set and are labelled so.
 """
 import csv
-import glob
-import json
-import os.path as osp
 from collections import defaultdict
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from mmhpse.datasets.label_fraction import fraction_percent
+from .curves import epochs_to_reach, read_curve, read_history  # noqa: F401  (re-exported)
 
 METRICS = (('mpjpe', 'MPJPE'), ('pa-mpjpe', 'PA-MPJPE'), ('pve', 'MPVPE'))
+MEAN_POSE = 'mean pose'
+SELECTED = 'test-set selection'
 
 
-def read_curve(job_dir: str, key: str) -> List[Tuple[int, float]]:
-    """(step, value) of ``key`` from every ``scalars.json`` of a job (resumed runs have several).
-
-    For epoch-based training mmengine logs validation results with ``step`` = epoch.
-    """
-    points = {}
-    for path in sorted(glob.glob(osp.join(job_dir, '*', 'vis_data', 'scalars.json'))):
-        with open(path) as f:
-            for line in f:
-                record = json.loads(line)
-                if key in record:
-                    points[int(record['step'])] = float(record[key])
-    return sorted(points.items())
+def mean_std(values: Sequence[float]) -> Tuple[Optional[float], Optional[float], int]:
+    """Mean, sample standard deviation (None below two values) and count."""
+    vals = [float(v) for v in values if v is not None and np.isfinite(v)]
+    if not vals:
+        return None, None, 0
+    std = float(np.std(vals, ddof=1)) if len(vals) > 1 else None
+    return float(np.mean(vals)), std, len(vals)
 
 
-def epochs_to_reach(curve: Sequence[Tuple[int, float]], target: float) -> Optional[int]:
-    """First logged epoch whose error is at most ``target`` (None if never)."""
-    for step, value in curve:
-        if value <= target:
-            return step
-    return None
+def _fmt(value: Optional[float], digits: int = 2, sign: bool = False) -> str:
+    if value is None or not np.isfinite(value):
+        return '–'
+    text = f'{value:+.{digits}f}' if sign else f'{value:.{digits}f}'
+    return text.replace('-', '−')
 
 
-def _fmt(value: Optional[float], digits: int = 2) -> str:
-    return '–' if value is None or not np.isfinite(value) else f'{value:.{digits}f}'
+def _pm(mean: Optional[float], std: Optional[float], digits: int = 1, sign=False) -> str:
+    text = _fmt(mean, digits, sign)
+    return text if std is None or mean is None else f'{text} ± {_fmt(std, digits)}'
 
 
 class StudyReport:
-    """Collects one row per (pre-training, label fraction), averaged over seeds.
+    """Collects the runs of a study and computes its table rows.
 
     Args:
         benchmarks: ``[(name, prefix), ...]`` in table order.
-        baseline (str): Name of the baseline pre-training.
-        curve_key (str): Scalar plotted against the fine-tuning epoch, e.g. ``'3dpw/mpjpe'``.
+        baseline (str): the pre-training that paired differences are taken against.
+        curve_key (str): scalar plotted against the fine-tuning epoch, e.g. ``'3dpw/mpjpe'``.
+        random_row (str): the random-init pre-training (a reference row).
+        test_set_selection (str, optional): metric name (e.g. ``'pa-mpjpe'``) of the curve
+            benchmark by which the opt-in columns pick each run's epoch.
     """
 
-    def __init__(self, benchmarks: Sequence[Tuple[str, str]], baseline: str, curve_key: str):
+    def __init__(self, benchmarks: Sequence[Tuple[str, str]], baseline: str, curve_key: str,
+                 random_row: str = 'random', test_set_selection: Optional[str] = None):
         self.benchmarks, self.baseline, self.curve_key = list(benchmarks), baseline, curve_key
-        # (pretraining, fraction) -> {'prefix/metric': [values over seeds]}
-        self.values: Dict[Tuple[str, float], Dict[str, List[float]]] = defaultdict(
-            lambda: defaultdict(list))
-        self.curves: Dict[Tuple[str, float], List[List[Tuple[int, float]]]] = defaultdict(list)
+        self.random_row, self.selection = random_row, test_set_selection
+        # (pretraining, fraction) -> seed -> {'prefix/metric': value}
+        self.runs: Dict[Tuple[str, float], Dict[int, Dict[str, float]]] = defaultdict(dict)
+        self.curves: Dict[Tuple[str, float], Dict[int, list]] = defaultdict(dict)
+        self.references: Dict[float, Dict[str, float]] = {}  # fraction -> mean-pose metrics
         self.order: List[str] = []
 
+    # ------------------------------------------------------------------ input
     def add(self, pretraining: str, fraction: float, metrics: Dict[str, float],
-            curve: List[Tuple[int, float]]) -> None:
+            curve: List[Tuple[int, float]], seed: int = 0,
+            history: Optional[Dict[int, Dict[str, float]]] = None) -> None:
+        """One fine-tuning run: final ``metrics``, the ``curve`` of ``curve_key`` and the
+        validation ``history`` (epoch -> scalars) used by the test-set selection."""
         if pretraining not in self.order:
             self.order.append(pretraining)
-        for key, value in metrics.items():
-            self.values[(pretraining, fraction)][key].append(float(value))
+        values = {k: float(v) for k, v in metrics.items()}
+        if self.selection and history:
+            prefix = self.curve_key.split('/')[0]
+            key = f'{prefix}/{self.selection}'
+            epochs = [e for e in sorted(history) if key in history[e]]
+            if epochs:
+                best = min(epochs, key=lambda e: history[e][key])
+                values.update({f'{SELECTED}/{k}': float(v) for k, v in history[best].items()
+                               if k.startswith(f'{prefix}/')})
+                values[f'{SELECTED}/epoch'] = float(best)
+        self.runs[(pretraining, fraction)][seed] = values
         if curve:
-            self.curves[(pretraining, fraction)].append(curve)
+            self.curves[(pretraining, fraction)][seed] = list(curve)
 
-    def mean(self, pretraining: str, fraction: float, key: str) -> Optional[float]:
-        vals = self.values.get((pretraining, fraction), {}).get(key)
-        return float(np.mean(vals)) if vals else None
+    def add_reference(self, fraction: float, metrics: Dict[str, float]) -> None:
+        """The mean-pose row of a label fraction."""
+        self.references[fraction] = {k: float(v) for k, v in metrics.items()}
 
-    def mean_curve(self, pretraining: str, fraction: float) -> List[Tuple[int, float]]:
-        runs = self.curves.get((pretraining, fraction), [])
-        steps = sorted(set.intersection(*[{s for s, _ in c} for c in runs])) if runs else []
-        return [(s, float(np.mean([dict(c)[s] for c in runs]))) for s in steps]
+    # ------------------------------------------------------------------ statistics
+    def fractions(self) -> List[float]:
+        return sorted({f for _, f in self.runs} | set(self.references), reverse=True)
+
+    def stats(self, name: str, fraction: float, key: str):
+        """Mean, std and count of ``key`` over the seeds of a row."""
+        return mean_std([r.get(key) for r in self.runs.get((name, fraction), {}).values()])
+
+    def mean(self, name: str, fraction: float, key: str) -> Optional[float]:
+        return self.stats(name, fraction, key)[0]
+
+    def paired(self, name: str, fraction: float, key: str, against: str):
+        """Mean, std and count of ``error_s - against_s`` over the seeds both rows ran."""
+        mine, theirs = self.runs.get((name, fraction), {}), self.runs.get((against, fraction), {})
+        diffs = [mine[s][key] - theirs[s][key] for s in sorted(set(mine) & set(theirs))
+                 if key in mine[s] and key in theirs[s]]
+        return mean_std(diffs)
+
+    def mean_curve(self, name: str, fraction: float):
+        """``[(epoch, mean, std)]`` over the seeds, at the epochs every seed logged."""
+        runs = list(self.curves.get((name, fraction), {}).values())
+        if not runs:
+            return []
+        steps = sorted(set.intersection(*[{s for s, _ in c} for c in runs]))
+        return [(s, *mean_std([dict(c)[s] for c in runs])[:2]) for s in steps]
+
+    def _relative(self, name, fraction, prefix, against):
+        changes = []
+        for metric, _ in METRICS:
+            value = self.mean(name, fraction, f'{prefix}/{metric}')
+            base = self.mean(against, fraction, f'{prefix}/{metric}')
+            if value is not None and base:
+                changes.append(100.0 * (value - base) / base)
+        return changes
+
+    def _vs_random_of_reference(self, reference, fraction, prefix):
+        changes = []
+        for metric, _ in METRICS:
+            key = f'{prefix}/{metric}'
+            rand = self.mean(self.random_row, fraction, key)
+            if reference.get(key) is not None and rand:
+                changes.append(100.0 * (reference[key] - rand) / rand)
+        return float(np.mean(changes)) if changes else None
 
     def rows(self) -> List[dict]:
-        """One dict per (fraction, pre-training) with values, relative changes and speed."""
+        """One dict per (fraction, row): the mean-pose reference first, then the pre-trainings.
+
+        Keys (``B`` = benchmark name, ``M`` = metric title): ``'B M'`` (mean), ``'B M std'``,
+        ``'B M diff'`` / ``'B M diff std'`` (paired, against the baseline), ``'B M % of mean
+        pose'``, ``'B rel. %'`` (against the baseline, averaged over metrics), ``'B rel. % vs
+        random'``, ``'avg rel. %'``, ``'epochs to baseline'`` and, with a test-set selection,
+        ``'B M (test-set selection)'``.
+        """
         rows = []
-        fractions = sorted({f for _, f in self.values}, reverse=True)
-        for fraction in fractions:
+        for fraction in self.fractions():
             base_curve = self.mean_curve(self.baseline, fraction)
             base_final = base_curve[-1][1] if base_curve else None
-            for name in self.order:
-                if (name, fraction) not in self.values:
-                    continue
+            reference = self.references.get(fraction)
+            names = ([MEAN_POSE] if reference else []) + [
+                n for n in self.order if (n, fraction) in self.runs]
+            for name in names:
                 row = {'pretraining': name, 'label_fraction': fraction,
-                       'seeds': max(len(v) for v in self.values[(name, fraction)].values())}
+                       'seeds': len(self.runs.get((name, fraction), {})) or None}
                 changes = []
                 for bench, prefix in self.benchmarks:
-                    bench_changes = []
                     for metric, title in METRICS:
-                        key = f'{prefix}/{metric}'
-                        value = self.mean(name, fraction, key)
-                        base = self.mean(self.baseline, fraction, key)
-                        row[f'{bench} {title}'] = value
-                        if value is not None and base:
-                            bench_changes.append(100.0 * (value - base) / base)
+                        key, col = f'{prefix}/{metric}', f'{bench} {title}'
+                        ref = (reference or {}).get(key)
+                        if name == MEAN_POSE:
+                            row[col] = ref
+                            row[f'{col} % of mean pose'] = 100.0 if ref else None
+                            continue
+                        row[col], row[f'{col} std'], _ = self.stats(name, fraction, key)
+                        row[f'{col} diff'], row[f'{col} diff std'], _ = self.paired(
+                            name, fraction, key, self.baseline)
+                        row[f'{col} % of mean pose'] = (100.0 * row[col] / ref
+                                                        if ref and row[col] is not None
+                                                        else None)
+                        if self.selection and bench == self.benchmarks[0][0]:
+                            row[f'{col} ({SELECTED})'], row[f'{col} ({SELECTED}) std'], _ = \
+                                self.stats(name, fraction, f'{SELECTED}/{key}')
+                    if name == MEAN_POSE:
+                        row[f'{bench} rel. % vs random'] = self._vs_random_of_reference(
+                            reference, fraction, prefix)
+                        continue
+                    bench_changes = self._relative(name, fraction, prefix, self.baseline)
                     row[f'{bench} rel. %'] = (float(np.mean(bench_changes))
                                               if bench_changes else None)
+                    vs_random = self._relative(name, fraction, prefix, self.random_row)
+                    row[f'{bench} rel. % vs random'] = (float(np.mean(vs_random))
+                                                        if vs_random else None)
                     changes.extend(bench_changes)
                 row['avg rel. %'] = float(np.mean(changes)) if changes else None
                 curve = self.mean_curve(name, fraction)
-                row['epochs to baseline'] = (epochs_to_reach(curve, base_final)
-                                             if base_final is not None else None)
+                row['epochs to baseline'] = (epochs_to_reach([(s, m) for s, m, _ in curve],
+                                                             base_final)
+                                             if base_final is not None and curve else None)
                 rows.append(row)
         return rows
 
+    # ------------------------------------------------------------------ output
     def columns(self) -> List[str]:
         cols = ['pretraining', 'label_fraction', 'seeds']
-        for bench, _ in self.benchmarks:
-            cols += [f'{bench} {title}' for _, title in METRICS] + [f'{bench} rel. %']
+        for i, (bench, _) in enumerate(self.benchmarks):
+            for _, title in METRICS:
+                col = f'{bench} {title}'
+                cols += [col, f'{col} std', f'{col} diff', f'{col} diff std',
+                         f'{col} % of mean pose']
+                if self.selection and i == 0:
+                    cols += [f'{col} ({SELECTED})', f'{col} ({SELECTED}) std']
+            cols += [f'{bench} rel. %', f'{bench} rel. % vs random']
         return cols + ['avg rel. %', 'epochs to baseline']
 
     def write_csv(self, path: str) -> None:
@@ -128,50 +222,14 @@ class StudyReport:
                                  for k in self.columns()})
 
     def markdown(self, title: str, notes: Sequence[str] = ()) -> str:
-        cols = [c for c in self.columns() if c != 'seeds']
-        lines = [f'# {title}', '', *notes, '',
-                 'Errors in mm (lower is better). rel. % = (error − baseline) / baseline, '
-                 f'averaged over the metrics of a benchmark; baseline: **{self.baseline}**. '
-                 f'"epochs to baseline": first validation epoch at which `{self.curve_key}` '
-                 'reaches the baseline\'s final value.', '',
-                 '| ' + ' | '.join(cols) + ' |', '|' + '---|' * len(cols)]
-        for row in self.rows():
-            cells = []
-            for c in cols:
-                v = row.get(c)
-                if c == 'label_fraction':
-                    cells.append(f'{fraction_percent(v)} %')
-                elif isinstance(v, float):
-                    cells.append(('+' if 'rel' in c and v > 0 else '') + _fmt(v, 1 if 'rel' in c
-                                                                              else 2))
-                else:
-                    cells.append('–' if v is None else str(v))
-            lines.append('| ' + ' | '.join(cells) + ' |')
-        return '\n'.join(lines) + '\n'
+        """One table per benchmark: rows of every label fraction, mean ± std over seeds."""
+        from .tables import markdown_tables
+        return markdown_tables(self, title, notes)
 
     def plot(self, path: str, title: str) -> None:
-        """Error vs fine-tuning epoch, one line per pre-training, one panel per label fraction."""
-        import matplotlib
-        matplotlib.use('Agg')
-        import matplotlib.pyplot as plt
-        from matplotlib.ticker import MaxNLocator
-        fractions = sorted({f for _, f in self.values}, reverse=True)
-        fig, axes = plt.subplots(1, len(fractions), figsize=(5 * len(fractions), 4),
-                                 squeeze=False)
-        for ax, fraction in zip(axes[0], fractions):
-            for name in self.order:
-                curve = self.mean_curve(name, fraction)
-                if curve:
-                    steps, vals = zip(*curve)
-                    ax.plot(steps, vals, marker='o', label=name,
-                            linewidth=2.5 if name == self.baseline else 1.5)
-            ax.set_title(f'{fraction_percent(fraction)} % labels')
-            ax.set_xlabel('fine-tuning epoch')
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-            ax.set_ylabel(f'{self.curve_key} (mm)')
-            ax.grid(alpha=0.3)
-            ax.legend()
-        fig.suptitle(title)
-        fig.tight_layout()
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
+        from .plot import plot_curves
+        plot_curves(self, path, title)
+
+
+__all__ = ['StudyReport', 'mean_std', 'read_curve', 'read_history', 'epochs_to_reach',
+           'fraction_percent', 'METRICS', 'MEAN_POSE', 'SELECTED']

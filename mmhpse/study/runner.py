@@ -3,22 +3,31 @@
 Layout under the study's ``work_dir``::
 
     pretrain/<name>/            training job of a pre-training config (+ backbone.pth)
-    finetune/<name>/fracNNN_seedS/        fine-tuning job
-    finetune/<name>/fracNNN_seedS/test_<benchmark>/   evaluation job
-    results.md  results.csv  convergence.png  failures.json
+    finetune/<name>/frac<tag>_seed<S>/        fine-tuning job (tag: fraction_tag, e.g. 12p5)
+    finetune/<name>/frac<tag>_seed<S>/test_<benchmark>/   evaluation job
+    reference/mean_pose/frac<tag>/            the mean-pose reference row (metrics.json)
+    results.md  results.csv  convergence.png  failures.json  (published.json with ``publish``)
+
+With ``parallel_jobs > 1`` (local launcher) independent jobs run at once, each with
+``OMP_NUM_THREADS`` = CPUs / ``parallel_jobs``; the results do not depend on it.
 """
 import json
 import os
 import os.path as osp
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Dict, List, Optional
 
-from mmhpse.datasets.label_fraction import fraction_tag
+from mmengine.config import Config
 
+from mmhpse.datasets.label_fraction import fraction_percent, fraction_tag
+
+from .curves import read_curve, read_history
 from .jobs import JobRunner
-from .report import StudyReport, read_curve
+from .report import StudyReport
 from .spec import FinetuneJob, Pretraining, Study, load_study
 
 STRICT_INIT = 'StrictPretrained'
@@ -44,6 +53,8 @@ class StudyRunner:
         self.finished = 0
         self.durations: List[float] = []
         self.started = time.time()
+        self.lock = threading.Lock()
+        self.finetuned: Dict[str, dict] = {}  # job key -> checkpoint, config, metrics
 
     # ------------------------------------------------------------------ helpers
     def _path(self, rel: str) -> str:
@@ -55,23 +66,33 @@ class StudyRunner:
         return pre + len(s.finetune_jobs()) * (1 + len(s.benchmarks))
 
     def _step(self, label: str, result, reused: bool) -> None:
-        self.finished += 1
-        if not reused:
-            self.durations.append(result.seconds)
-        eta = ''
-        if self.durations:
-            left = (self.total - self.finished) * sum(self.durations) / len(self.durations)
-            eta = f', study eta ~{int(left // 60)}m{int(left % 60):02d}s'
-        state = 'reused' if reused else ('done' if result.ok else 'FAILED')
-        self.progress(f'[{self.finished}/{self.total}] {label}: {state}'
-                      f'{"" if reused else f" in {result.seconds:.0f}s"}{eta}')
-        if not result.ok:
-            self.failures.append(dict(job=label, log=result.log, error=result.error))
+        with self.lock:
+            self.finished += 1
+            if not reused:
+                self.durations.append(result.seconds)
+            eta = ''
+            if self.durations:
+                left = ((self.total - self.finished) * sum(self.durations) / len(self.durations)
+                        / self.study.parallel_jobs)
+                eta = f', study eta ~{int(left // 60)}m{int(left % 60):02d}s'
+            state = 'reused' if reused else ('done' if result.ok else 'FAILED')
+            self.progress(f'[{self.finished}/{self.total}] {label}: {state}'
+                          f'{"" if reused else f" in {result.seconds:.0f}s"}{eta}')
+            if not result.ok:
+                self.failures.append(dict(job=label, log=result.log, error=result.error))
 
     def _fail_skipped(self, label: str, reason: str) -> None:
-        self.finished += 1
-        self.failures.append(dict(job=label, log=None, error=reason))
-        self.progress(f'[{self.finished}/{self.total}] {label}: SKIPPED ({reason})')
+        with self.lock:
+            self.finished += 1
+            self.failures.append(dict(job=label, log=None, error=reason))
+            self.progress(f'[{self.finished}/{self.total}] {label}: SKIPPED ({reason})')
+
+    def _map(self, fn: Callable, items: list) -> list:
+        """``fn`` over ``items``, ``parallel_jobs`` at a time; results in item order."""
+        if self.study.parallel_jobs <= 1 or len(items) <= 1:
+            return [fn(item) for item in items]
+        with ThreadPoolExecutor(self.study.parallel_jobs) as pool:
+            return list(pool.map(fn, items))
 
     # ------------------------------------------------------------------ stages
     def prepare(self) -> None:
@@ -108,19 +129,26 @@ class StudyRunner:
         self.progress(f'  extract {p.name}: {proc.stdout.strip().splitlines()[-1]}')
         return out
 
+    def _pretrain_one(self, p: Pretraining):
+        job_dir = osp.join(self.work_dir, 'pretrain', p.name)
+        label = f'pretrain {p.name}'
+        reused = self.jobs.is_done(job_dir)
+        if not reused:
+            self.progress(f'[..] {label} ...')
+        config = self.jobs.write_job_config(self._path(p.config), job_dir, p.cfg_options,
+                                            self._seed_pretraining)
+        result = self.jobs.train(config, job_dir, label)
+        self._step(label, result, reused)
+        return result
+
     def pretrain(self) -> None:
-        """Train missing pre-trainings and extract every backbone."""
+        """Train missing pre-trainings (``parallel_jobs`` at a time) and extract every
+        backbone."""
+        to_train = [p for p in self.study.pretrainings if p.needs_training]
+        results = dict(zip([p.name for p in to_train], self._map(self._pretrain_one, to_train)))
         for p in self.study.pretrainings:
             if p.needs_training:
-                job_dir = osp.join(self.work_dir, 'pretrain', p.name)
-                label = f'pretrain {p.name}'
-                reused = self.jobs.is_done(job_dir)
-                if not reused:
-                    self.progress(f'[{self.finished + 1}/{self.total}] {label} ...')
-                config = self.jobs.write_job_config(self._path(p.config), job_dir, p.cfg_options,
-                                                    self._seed_pretraining)
-                result = self.jobs.train(config, job_dir, label)
-                self._step(label, result, reused)
+                result = results[p.name]
                 self.backbones[p.name] = self._extract(p, result.output) if result.ok else None
             elif p.checkpoint:
                 self.backbones[p.name] = self._extract(p, p.checkpoint)
@@ -146,57 +174,105 @@ class StudyRunner:
 
         return edit
 
+    def _fraction_options(self, fraction: float) -> dict:
+        options = dict(self.study.finetune_cfg_options)
+        if fraction < 1:
+            options.update({k: v.replace('{pct}', fraction_tag(fraction))
+                            for k, v in self.study.fraction_cfg_options.items()})
+        return options
+
+    def _finetune_one(self, job: FinetuneJob) -> Optional[dict]:
+        """Train one fine-tuning and evaluate it on every benchmark; None when it failed."""
+        s, name, label = self.study, job.pretraining.name, job.label
+        job_dir = osp.join(self.work_dir, 'finetune', job.key)
+        if self.backbones.get(name) is None:
+            for b in [None] + s.benchmarks:
+                self._fail_skipped(label if b is None else f'test {b.name} of {label}',
+                                   f'pre-training {name} has no backbone')
+            return None
+        reused = self.jobs.is_done(job_dir)
+        if not reused:
+            self.progress(f'[..] {label} ...')
+        config = self.jobs.write_job_config(self._path(s.finetune_config), job_dir,
+                                            self._fraction_options(job.fraction),
+                                            self._finetune_edit(job))
+        result = self.jobs.train(config, job_dir, label)
+        self._step(label, result, reused)
+        metrics = {}
+        for b in s.benchmarks:
+            test_label = f'test {b.name} of {label}'
+            if not result.ok:
+                self._fail_skipped(test_label, 'fine-tuning failed')
+                continue
+            test_dir = osp.join(job_dir, f'test_{b.prefix}')
+            reused_t = self.jobs.is_done(test_dir)
+            test_cfg = self.jobs.write_job_config(config, test_dir, b.cfg_options)
+            tested = self.jobs.test(test_cfg, result.output, test_dir, test_label)
+            self._step(test_label, tested, reused_t)
+            if tested.ok:
+                with open(tested.output) as f:
+                    metrics.update({k: v for k, v in json.load(f).items()
+                                    if k.startswith(f'{b.prefix}/')})
+        if not result.ok:
+            return None
+        return dict(job=job, job_dir=job_dir, config=config, checkpoint=result.output,
+                    metrics=metrics)
+
     def finetune_and_test(self) -> StudyReport:
         s = self.study
         report = StudyReport([(b.name, b.prefix) for b in s.benchmarks], s.baseline,
-                             f'{s.benchmarks[0].prefix}/{s.curve_metric}')
-        for job in s.finetune_jobs():
-            name = job.pretraining.name
-            job_dir = osp.join(self.work_dir, 'finetune', job.key)
-            label = job.label
-            if self.backbones.get(name) is None:
-                for b in [None] + s.benchmarks:
-                    self._fail_skipped(label if b is None else f'test {b.name} of {label}',
-                                       f'pre-training {name} has no backbone')
+                             f'{s.benchmarks[0].prefix}/{s.curve_metric}', s.random_row,
+                             s.test_set_selection)
+        for done in self._map(self._finetune_one, s.finetune_jobs()):
+            if done is None:
                 continue
-            options = dict(s.finetune_cfg_options)
-            if job.fraction < 1:
-                options.update({k: v.replace('{pct}', fraction_tag(job.fraction))
-                                for k, v in s.fraction_cfg_options.items()})
-            reused = self.jobs.is_done(job_dir)
-            if not reused:
-                self.progress(f'[{self.finished + 1}/{self.total}] {label} ...')
-            config = self.jobs.write_job_config(self._path(s.finetune_config), job_dir, options,
-                                                self._finetune_edit(job))
-            result = self.jobs.train(config, job_dir, label)
-            self._step(label, result, reused)
-            metrics = {}
-            for b in s.benchmarks:
-                test_label = f'test {b.name} of {label}'
-                if not result.ok:
-                    self._fail_skipped(test_label, 'fine-tuning failed')
-                    continue
-                test_dir = osp.join(job_dir, f'test_{b.prefix}')
-                reused_t = self.jobs.is_done(test_dir)
-                test_cfg = self.jobs.write_job_config(config, test_dir, b.cfg_options)
-                tested = self.jobs.test(test_cfg, result.output, test_dir, test_label)
-                self._step(test_label, tested, reused_t)
-                if tested.ok:
-                    with open(tested.output) as f:
-                        metrics.update({k: v for k, v in json.load(f).items()
-                                        if k.startswith(f'{b.prefix}/')})
-            if result.ok:
-                report.add(name, job.fraction, metrics, read_curve(job_dir, report.curve_key))
+            job = done['job']
+            self.finetuned[job.key] = done
+            report.add(job.pretraining.name, job.fraction, done['metrics'],
+                       read_curve(done['job_dir'], report.curve_key), seed=job.seed,
+                       history=read_history(done['job_dir']))
         return report
+
+    def references(self, report: StudyReport) -> None:
+        """The mean-pose row of every label fraction (computed here; reused when done)."""
+        from .reference import mean_pose_metrics
+        for fraction in self.study.label_fractions:
+            ref_dir = osp.join(self.work_dir, 'reference', 'mean_pose',
+                               f'frac{fraction_tag(fraction)}')
+            out = osp.join(ref_dir, 'metrics.json')
+            if not osp.exists(out):
+                config = self.jobs.write_job_config(self._path(self.study.finetune_config),
+                                                    ref_dir, self._fraction_options(fraction))
+                tests = {b.prefix: self.jobs.write_job_config(
+                    config, osp.join(ref_dir, f'test_{b.prefix}'), b.cfg_options)
+                    for b in self.study.benchmarks}
+                try:
+                    metrics = mean_pose_metrics(Config.fromfile(config),
+                                                {k: Config.fromfile(v) for k, v in tests.items()})
+                except (KeyError, ValueError, FileNotFoundError) as err:
+                    self.failures.append(dict(job=f'mean pose @ {fraction}', log=None,
+                                              error=str(err)))
+                    self.progress(f'  mean pose @ {fraction}: FAILED ({err})')
+                    continue
+                with open(out, 'w') as f:
+                    json.dump(metrics, f, indent=2)
+            with open(out) as f:
+                metrics = json.load(f)
+            report.add_reference(fraction, metrics)
+            key = report.curve_key
+            self.progress(f'  reference mean pose @ {fraction_percent(fraction)}% of the labels: '
+                          f'{key} {metrics.get(key, float("nan")):.1f}')
 
     def run(self) -> int:
         """Run everything; returns the exit code (non-zero when a job failed)."""
         os.makedirs(self.work_dir, exist_ok=True)
         self.progress(f'study {self.study.name}: {self.total} jobs in {self.work_dir} '
-                      f'(launcher {self.jobs.launcher})')
+                      f'(launcher {self.jobs.launcher}, {self.study.parallel_jobs} at a time)')
         self.prepare()
         self.pretrain()
         report = self.finetune_and_test()
+        if self.study.mean_pose:
+            self.references(report)
         frozen = ' with a frozen backbone (linear-probe style)' if self.study.frozen_backbone else ''
         notes = [f'Study `{self.study.name}`; fine-tuning config '
                  f'`{self.study.finetune_config}`{frozen}.', *self.study.notes]
@@ -205,6 +281,13 @@ class StudyRunner:
         report.write_csv(osp.join(self.work_dir, 'results.csv'))
         report.plot(osp.join(self.work_dir, 'convergence.png'),
                     f'{self.study.name}: {report.curve_key} during fine-tuning')
+        if self.study.publish:
+            from .publish import publish_best
+            try:
+                published = publish_best(self, report)
+                self.progress(f'published {published["name"]} -> {published["weights"]}')
+            except (KeyError, ValueError, RuntimeError, OSError) as err:
+                self.failures.append(dict(job='publish', log=None, error=str(err)))
         with open(osp.join(self.work_dir, 'failures.json'), 'w') as f:
             json.dump(self.failures, f, indent=2)
         minutes = (time.time() - self.started) / 60
@@ -223,5 +306,10 @@ def run_study(path: str, repo: str, launcher: str = 'none', gpus: int = 1,
               partition: Optional[str] = None, progress: Callable[[str], None] = print) -> int:
     """Load, check and run the study config at ``path`` (see :mod:`mmhpse.study.spec`)."""
     study = load_study(path, root=repo)
-    jobs = JobRunner(repo, launcher=launcher, gpus=gpus, partition=partition, progress=progress)
+    threads = None
+    if launcher == 'none' and study.parallel_jobs > 1:
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
+        threads = max(1, (cpus or 1) // study.parallel_jobs)
+    jobs = JobRunner(repo, launcher=launcher, gpus=gpus, partition=partition, progress=progress,
+                     threads=threads)
     return StudyRunner(study, repo, jobs, progress).run()

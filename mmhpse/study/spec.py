@@ -22,6 +22,12 @@ A study config (see ``configs/studies/``) holds one ``study`` dict::
         benchmarks=[dict(name='3DPW', prefix='3dpw', cfg_options={})],
         curve_metric='mpjpe',                    # plotted and used for epochs-to-baseline
         notes=['...'],                           # lines printed under the results title
+        mean_pose=True,                          # the mean-pose reference row (default on)
+        random_row='random',                     # the random-init reference row
+        test_set_selection=None,                 # e.g. 'pa-mpjpe': opt-in columns at each
+                                                 # run's best validation epoch (on the test set)
+        parallel_jobs=1,                         # local launcher: jobs at once (1 thread each)
+        publish=dict(zoo_dir='zoo', name='...'), # optional: the best fine-tuned run -> zoo
     )
 """
 import os.path as osp
@@ -91,6 +97,11 @@ class Study:
     curve_metric: str
     prepare: List[dict]
     notes: List[str] = field(default_factory=list)  # printed under the results title
+    mean_pose: bool = True
+    random_row: str = 'random'
+    test_set_selection: Optional[str] = None
+    parallel_jobs: int = 1
+    publish: Optional[dict] = None
 
     def finetune_jobs(self) -> List[FinetuneJob]:
         return [FinetuneJob(p, frac, seed) for frac in self.label_fractions
@@ -164,6 +175,17 @@ def load_study(path: str, root: str = '.') -> Study:
     baseline = s.get('baseline', pretrainings[0].name if pretrainings else '')
     if pretrainings and baseline not in {p.name for p in pretrainings}:
         problems.append(f'baseline {baseline!r} is not one of the pretrainings')
+    selection = s.get('test_set_selection')
+    if selection is not None and selection not in ('mpjpe', 'pa-mpjpe', 'pve'):
+        problems.append(f"test_set_selection must be None, 'mpjpe', 'pa-mpjpe' or 'pve', got "
+                        f'{selection!r}')
+    parallel = s.get('parallel_jobs', 1)
+    if not isinstance(parallel, int) or parallel < 1:
+        problems.append(f'parallel_jobs must be a positive integer, got {parallel!r}')
+    publish = s.get('publish')
+    if publish is not None and not (isinstance(publish, dict) and publish.get('zoo_dir')
+                                    and publish.get('name')):
+        problems.append(f'publish needs dict(zoo_dir=..., name=...), got {publish!r}')
     if problems:
         raise StudyConfigError(f'{path}: {len(problems)} bad entr'
                                f'{"y" if len(problems) == 1 else "ies"}:\n  - ' +
@@ -178,4 +200,6 @@ def load_study(path: str, root: str = '.') -> Study:
         fraction_cfg_options=dict(ft.get('fraction_cfg_options', {})),
         frozen_backbone=bool(ft.get('frozen_backbone', False)), benchmarks=benchmarks,
         curve_metric=s.get('curve_metric', 'mpjpe'), prepare=prepare,
-        notes=list(s.get('notes', [])))
+        notes=list(s.get('notes', [])), mean_pose=bool(s.get('mean_pose', True)),
+        random_row=s.get('random_row', 'random'), test_set_selection=selection,
+        parallel_jobs=parallel, publish=dict(publish) if publish else None)

@@ -9,20 +9,9 @@ import os.path as osp
 
 import numpy as np
 
+from .pose_prior import POSE_LIMITS, sample_body_pose  # noqa: F401  (re-exported)
 from .render import BodyRenderer, project
 
-# Axis-angle component ranges (radians) for the centre and left joints, in SMPL's joint frames
-# (rest pose: T-pose, y up, facing +z). Right joints use the mirrored ranges (x, -y, -z).
-POSE_LIMITS = {
-    3: ((-0.2, 0.5), (-0.3, 0.3), (-0.2, 0.2)), 6: ((-0.1, 0.3), (-0.2, 0.2), (-0.15, 0.15)),
-    9: ((-0.1, 0.3), (-0.2, 0.2), (-0.15, 0.15)), 12: ((-0.3, 0.5), (-0.4, 0.4), (-0.2, 0.2)),
-    15: ((-0.3, 0.4), (-0.4, 0.4), (-0.2, 0.2)),
-    1: ((-1.6, 0.4), (-0.4, 0.4), (-0.2, 0.7)), 4: ((0.0, 2.2), (-0.1, 0.1), (-0.1, 0.1)),
-    7: ((-0.4, 0.5), (-0.2, 0.2), (-0.3, 0.3)), 10: ((-0.2, 0.2), (-0.1, 0.1), (-0.1, 0.1)),
-    13: ((-0.1, 0.1), (-0.2, 0.2), (-0.2, 0.3)), 16: ((-0.8, 0.8), (-1.3, 0.6), (-1.4, 0.8)),
-    18: ((-0.4, 0.4), (-2.3, 0.0), (-0.1, 0.1)), 20: ((-0.6, 0.6), (-0.3, 0.3), (-0.6, 0.6)),
-    22: ((-0.2, 0.2), (-0.2, 0.2), (-0.3, 0.3)),
-}
 GENDERS = ('neutral', 'male', 'female')
 # Colours of the parts by owning joint; left and right sides differ so that the side is visible.
 _PALETTE = np.array([
@@ -32,19 +21,6 @@ _PALETTE = np.array([
     [240, 210, 190], [60, 180, 100], [210, 180, 50], [90, 210, 140], [230, 190, 80],
     [120, 230, 160], [240, 210, 110], [140, 240, 180], [250, 220, 140]
 ], dtype=np.float64) / 255.
-
-
-def sample_body_pose(rng, num):
-    """Random plausible body poses ``(num, 23, 3)`` axis-angle, uniform in ``POSE_LIMITS``."""
-    from mmhpse.utils.geometry import SMPL_FLIP_PERM
-    lo, hi = np.zeros((24, 3)), np.zeros((24, 3))
-    for j, limits in POSE_LIMITS.items():
-        lo[j], hi[j] = np.array(limits).T
-        r = SMPL_FLIP_PERM[j]
-        if r != j:  # mirrored ranges: x kept, y and z negated
-            lo[r] = [lo[j][0], -hi[j][1], -hi[j][2]]
-            hi[r] = [hi[j][0], -lo[j][1], -lo[j][2]]
-    return rng.uniform(lo, hi, size=(num, 24, 3))[:, 1:]
 
 
 def sample_global_orient(rng, num, full_turn_prob=0.1):
@@ -104,8 +80,39 @@ def _place(v_rel, focal, princpt, target, frac, size):
     raise RuntimeError('could not place the body inside the image')
 
 
+def _render_chunk(scene, job):
+    """Place and render the samples ``idx`` of one worker; write their images.
+
+    Returns:
+        tuple: root offsets ``(n, 3)`` (camera frame) and silhouette boxes ``(n, 5)``.
+    """
+    import cv2
+    idx, v_rel, focal, princpt, target, frac, shade, paths = job
+    height, width = scene['size']
+    renderer = BodyRenderer(scene['faces'], height, width)
+    offsets, boxes = np.zeros((len(idx), 3)), np.zeros((len(idx), 5))
+    try:
+        for k, i in enumerate(idx):
+            offsets[k] = _place(v_rel[k], focal[k], princpt[k], target[k], frac[k],
+                                (height, width))
+            colors = np.clip(_PALETTE[scene['part']] * shade[k], 0, 1)
+            rgb, mask = renderer.render(v_rel[k] + offsets[k], colors, focal[k], princpt[k])
+            if not mask.any():
+                raise RuntimeError(f'sample {i}: the rendered body is empty')
+            # the background depends on (seed, sample) only, whatever the number of workers
+            img = make_background(np.random.default_rng([scene['seed'], int(i)]), height, width)
+            img[mask] = rgb[mask]
+            ys, xs = np.nonzero(mask)
+            boxes[k] = [xs.min(), ys.min(), xs.max() - xs.min() + 1, ys.max() - ys.min() + 1, 1.]
+            cv2.imwrite(paths[k], img[..., ::-1])
+    finally:
+        renderer.close()
+    return offsets, boxes
+
+
 def generate_procedural_dataset(out_file, body_model_dir, num_samples, img_size=(256, 256),
-                                seed=0, image_ext='.jpg', batch_size=128):
+                                seed=0, image_ext='.jpg', batch_size=128,
+                                pose_prior='primitives', workers=1):
     """Render ``num_samples`` humans and write a HumanData ``.npz`` plus an image folder.
 
     Args:
@@ -114,12 +121,15 @@ def generate_procedural_dataset(out_file, body_model_dir, num_samples, img_size=
         body_model_dir (str): SMPL folder (``smpl/SMPL_{NEUTRAL,MALE,FEMALE}.pkl``, regressors).
         num_samples (int): number of images (one person each).
         img_size (tuple): ``(height, width)``.
-        seed (int): everything (poses, shapes, genders, cameras, backgrounds) follows the seed.
+        seed (int): everything (poses, shapes, genders, cameras, backgrounds) follows the seed;
+            the files do not depend on ``workers``.
+        pose_prior (str): ``'primitives'`` (correlated motion primitives, the default) or
+            ``'uniform'`` (independent angles), see :mod:`mmhpse.synthetic.pose_prior`.
+        workers (int): processes that render (each with its own off-screen context).
 
     Returns:
         dict: the HumanData content written.
     """
-    import cv2
     import torch
 
     from mmhpse.models.body_models.smpl import SMPL
@@ -127,7 +137,7 @@ def generate_procedural_dataset(out_file, body_model_dir, num_samples, img_size=
     rng = np.random.default_rng(seed)
     gender_idx = rng.choice(3, size=num_samples, p=[0.4, 0.3, 0.3])
     global_orient = sample_global_orient(rng, num_samples)
-    body_pose = sample_body_pose(rng, num_samples)
+    body_pose = sample_body_pose(rng, num_samples, pose_prior)
     betas = np.clip(rng.normal(0, 1, (num_samples, 10)), -2., 2.)
     focal = np.repeat(rng.uniform(1.0, 2.5, (num_samples, 1)) * max(height, width), 2, 1)
     princpt = (np.array([width - 1, height - 1]) / 2 +
@@ -155,33 +165,28 @@ def generate_procedural_dataset(out_file, body_model_dir, num_samples, img_size=
     joints_mask = models['neutral'].joints_mask.numpy().astype(np.float32)
 
     stem = osp.splitext(osp.basename(out_file))[0]
-    img_dir = osp.join(osp.dirname(osp.abspath(out_file)), f'{stem}_images')
-    os.makedirs(img_dir, exist_ok=True)
-    renderer = BodyRenderer(models['neutral'].faces, height, width)
+    root = osp.dirname(osp.abspath(out_file))
+    os.makedirs(osp.join(root, f'{stem}_images'), exist_ok=True)
     part = models['neutral'].lbs_weights.argmax(1).numpy()
-    transl = np.zeros((num_samples, 3))
-    bboxes = np.zeros((num_samples, 5))
-    image_paths = []
-    try:
-        for i in range(num_samples):
-            offset = _place(vertices[i] - pelvis[i], focal[i], princpt[i], target[i], frac[i],
-                            (height, width))
-            transl[i] = offset - pelvis[i]
-            vertices[i] += transl[i]
-            joints[i] += transl[i]
-            colors = np.clip(_PALETTE[part] * shade[i], 0, 1)
-            rgb, mask = renderer.render(vertices[i], colors, focal[i], princpt[i])
-            if not mask.any():
-                raise RuntimeError(f'sample {i}: the rendered body is empty')
-            img = make_background(np.random.default_rng([seed, i]), height, width)
-            img[mask] = rgb[mask]
-            ys, xs = np.nonzero(mask)
-            bboxes[i] = [xs.min(), ys.min(), xs.max() - xs.min() + 1, ys.max() - ys.min() + 1, 1.]
-            rel = f'{stem}_images/{i:06d}{image_ext}'
-            cv2.imwrite(osp.join(osp.dirname(osp.abspath(out_file)), rel), img[..., ::-1])
-            image_paths.append(rel)
-    finally:
-        renderer.close()
+    image_paths = [f'{stem}_images/{i:06d}{image_ext}' for i in range(num_samples)]
+    jobs = [(idx, vertices[idx] - pelvis[idx, None], focal[idx], princpt[idx], target[idx],
+             frac[idx], shade[idx], [osp.join(root, image_paths[i]) for i in idx])
+            for idx in np.array_split(np.arange(num_samples), max(1, workers))]
+    scene = dict(faces=np.asarray(models['neutral'].faces), part=part, size=(height, width),
+                 seed=seed)
+    if workers > 1:
+        import multiprocessing
+
+        # spawned, not forked: a forked child of a process that holds an OpenGL context hangs
+        with multiprocessing.get_context('spawn').Pool(workers) as pool:
+            placed = pool.starmap(_render_chunk, [(scene, job) for job in jobs])
+    else:
+        placed = [_render_chunk(scene, job) for job in jobs]
+    transl, bboxes = np.zeros((num_samples, 3)), np.zeros((num_samples, 5))
+    for (idx, *_), (offsets, boxes) in zip(jobs, placed):
+        transl[idx], bboxes[idx] = offsets - pelvis[idx], boxes
+    vertices += transl[:, None]
+    joints += transl[:, None]
 
     kp2d = project(joints, focal, princpt)
     inside = ((kp2d[..., 0] >= 0) & (kp2d[..., 0] <= width - 1) & (kp2d[..., 1] >= 0) &
@@ -205,7 +210,7 @@ def generate_procedural_dataset(out_file, body_model_dir, num_samples, img_size=
                           principal_point=princpt.astype(np.float32)),
         'config': 'procedural',
         'misc': dict(seed=seed, img_size=(height, width), body_model_dir=body_model_dir,
-                     camera_frame='opencv'),
+                     camera_frame='opencv', pose_prior=pose_prior),
     }
     np.savez_compressed(out_file, **human_data)
     return human_data

@@ -18,7 +18,7 @@ train_dataloader = dict(dataset=dict(indices_file=None))
 """
 
 
-def _study(tmp_path, pretrainings, fractions=(1.0, 0.5), baseline='random'):
+def _study(tmp_path, pretrainings, fractions=(1.0, 0.5), baseline='random', extra=''):
     (tmp_path / 'finetune.py').write_text(FINETUNE)
     (tmp_path / 'pretrain.py').write_text("model = dict(type='Dummy')\n")
     text = f"""
@@ -28,7 +28,7 @@ study = dict(
     finetune=dict(config={str(tmp_path / 'finetune.py')!r}, label_fractions={list(fractions)!r},
                   seeds=[0],
                   fraction_cfg_options={{'train_dataloader.dataset.indices_file': 'f{{pct}}.npy'}}),
-    benchmarks=[dict(name='Proc', prefix='proc')], curve_metric='mpjpe')
+    benchmarks=[dict(name='Proc', prefix='proc')], curve_metric='mpjpe', mean_pose=False{extra})
 """
     path = tmp_path / 'study.py'
     path.write_text(text)
@@ -114,7 +114,9 @@ def test_runs_chain_reuses_finished_jobs_and_resumes_killed_ones(tmp_path):
     csv_text = (work / 'results.csv').read_text().splitlines()
     assert len(csv_text) == 1 + 4
     md = (work / 'results.md').read_text()
-    assert '| pose | 100 % | 8.00 | 4.00 | – | -20.0 | -20.0 | 2 |' in md, md
+    # labels, row, seeds, MPJPE, PA-MPJPE, MPVPE, paired Δ MPJPE / PA-MPJPE, % of mean pose
+    # (no reference here), rel. % vs random, epochs to the baseline's final error
+    assert '| 100 % | pose | 1 | 8.0 | 4.0 | – | −2.0 | −1.0 | – | −20.0 | 2 |' in md, md
     assert (work / 'convergence.png').stat().st_size > 1000
 
     # Rerun: every job is reused, none is launched again.
@@ -156,7 +158,7 @@ def test_fraction_of_12p5_percent_finds_the_index_file_the_tool_writes(tmp_path)
     cfg = Config.fromfile(str(job / 'job_config.py'))
     assert cfg.train_dataloader.dataset.indices_file == str(written)
     assert 'finetune random @ 12.5% seed 0' in [label for label, _ in jobs.calls]
-    assert '| random | 12.5 % |' in (tmp_path / 'work' / 'results.md').read_text()
+    assert '| 12.5 % | random |' in (tmp_path / 'work' / 'results.md').read_text()
 
 
 def test_a_failed_job_is_recorded_and_the_others_go_on(tmp_path):
@@ -175,7 +177,7 @@ def test_a_failed_job_is_recorded_and_the_others_go_on(tmp_path):
                                                 'test Proc of finetune pose @ 100% seed 0'}
     # the baseline still ran and is in the table
     assert 'finetune random @ 100% seed 0' in [label for label, _ in jobs.calls]
-    assert '| random | 100 % |' in (tmp_path / 'work' / 'results.md').read_text()
+    assert '| 100 % | random |' in (tmp_path / 'work' / 'results.md').read_text()
     assert '3 job(s) failed:' in lines
 
 

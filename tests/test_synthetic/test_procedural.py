@@ -40,7 +40,7 @@ def dataset(surrogate_body_model_dir, tmp_path_factory):
         pytest.skip(f'off-screen rendering unavailable: {_PROBLEM}')
     out = str(tmp_path_factory.mktemp('procedural') / 'train.npz')
     generate_procedural_dataset(out, surrogate_body_model_dir, NUM, SIZE, seed=5,
-                                image_ext='.png')
+                                image_ext='.png', pose_prior='uniform')
     return out, _load_humandata(out)
 
 
@@ -143,9 +143,11 @@ def test_silhouette_matches_projected_mesh(dataset, surrogate_body_model_dir):
 
 @needs_renderer
 def test_deterministic_per_seed(dataset, surrogate_body_model_dir, tmp_path):
+    """The same seed gives the same files, whatever the number of rendering processes."""
     path, data = dataset
     again = generate_procedural_dataset(str(tmp_path / 'train.npz'), surrogate_body_model_dir,
-                                        NUM, SIZE, seed=5, image_ext='.png')
+                                        NUM, SIZE, seed=5, image_ext='.png',
+                                        pose_prior='uniform', workers=2)
     for key in ('bbox_xywh', 'keypoints2d', 'keypoints3d'):
         np.testing.assert_array_equal(again[key], data[key])
     np.testing.assert_array_equal(again['smpl']['body_pose'], data['smpl']['body_pose'])
@@ -153,8 +155,25 @@ def test_deterministic_per_seed(dataset, surrogate_body_model_dir, tmp_path):
         a = open(osp.join(osp.dirname(path), rel), 'rb').read()
         assert a == open(tmp_path / rel, 'rb').read()
     other = generate_procedural_dataset(str(tmp_path / 'other.npz'), surrogate_body_model_dir,
-                                        3, SIZE, seed=6, image_ext='.png')
+                                        3, SIZE, seed=6, image_ext='.png', pose_prior='uniform')
     assert np.abs(other['keypoints2d'] - data['keypoints2d'][:3]).max() > 1
+
+
+@needs_renderer
+def test_default_primitive_prior_dataset(surrogate_body_model_dir, tmp_path):
+    """The default (motion-primitive) poses: stored GT is that of the stored parameters."""
+    from mmhpse.synthetic.pose_prior import pose_limits
+    data = generate_procedural_dataset(str(tmp_path / 'p.npz'), surrogate_body_model_dir, 4,
+                                       SIZE, seed=3)
+    assert data['misc']['pose_prior'] == 'primitives'
+    lo, hi = pose_limits()
+    pose = data['smpl']['body_pose']
+    assert np.all(pose >= lo[1:] - 1e-6) and np.all(pose <= hi[1:] + 1e-6)
+    _, joints = _meshes(data, surrogate_body_model_dir)
+    np.testing.assert_allclose(data['keypoints3d'][..., :3], joints, atol=1e-4)
+    cam = data['cam_param']
+    uv = project(joints.astype(np.float64), cam['focal_length'], cam['principal_point'])
+    assert np.abs(uv - data['keypoints2d'][..., :2]).max() < 0.5
 
 
 @needs_renderer

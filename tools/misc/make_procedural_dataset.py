@@ -25,6 +25,11 @@ def parse_args(argv=None):
     parser.add_argument('--body-model-dir', default='data/body_models',
                         help='SMPL folder; a surrogate is generated there when it is empty')
     parser.add_argument('--image-ext', default='.jpg', choices=['.jpg', '.png'])
+    parser.add_argument('--pose-prior', default='primitives', choices=['primitives', 'uniform'],
+                        help='correlated motion primitives (default) or independent uniform '
+                        'angles (mmhpse/synthetic/pose_prior.py)')
+    parser.add_argument('--workers', type=int, default=1,
+                        help='rendering processes (the files do not depend on it)')
     return parser.parse_args(argv)
 
 
@@ -34,6 +39,8 @@ def main(argv=None):
         raise SystemExit(f'--img-size takes 1 or 2 values >= 16, got {args.img_size}')
     if args.num_samples < 1:
         raise SystemExit(f'--num-samples must be positive, got {args.num_samples}')
+    if args.workers < 1:
+        raise SystemExit(f'--workers must be positive, got {args.workers}')
     size = tuple(args.img_size) * (3 - len(args.img_size))
     from mmhpse.synthetic.procedural import generate_procedural_dataset
     from mmhpse.models.body_models.surrogate import write_surrogate_body_model
@@ -41,11 +48,15 @@ def main(argv=None):
             not osp.isfile(osp.join(args.body_model_dir, 'SMPL_NEUTRAL.pkl')):
         print(f'no SMPL files in {args.body_model_dir}: writing the surrogate body model there')
         write_surrogate_body_model(args.body_model_dir)
-    start = time.time()
+    start, cpu = time.time(), time.process_time()
     data = generate_procedural_dataset(args.out, args.body_model_dir, args.num_samples, size,
-                                       args.seed, args.image_ext)
-    print(f'wrote {len(data["image_path"])} samples ({size[0]}x{size[1]}) to {args.out} '
-          f'in {time.time() - start:.1f} s')
+                                       args.seed, args.image_ext, pose_prior=args.pose_prior,
+                                       workers=args.workers)
+    seconds = time.time() - start
+    print(f'wrote {len(data["image_path"])} samples ({size[0]}x{size[1]}, {args.pose_prior} '
+          f'poses) to {args.out} in {seconds:.1f} s ({1000 * seconds / args.num_samples:.1f} ms '
+          f'per sample, {args.workers} worker(s); main process CPU '
+          f'{time.process_time() - cpu:.1f} s)')
 
 
 if __name__ == '__main__':

@@ -49,18 +49,23 @@ def resnet_arch() -> Dict[int, Tuple[str, Tuple[int, ...]]]:
 
 
 @functools.lru_cache(maxsize=None)
-def _resnet_shapes(depth: int) -> Tuple[Tuple[str, Tuple[int, ...]], ...]:
+def _resnet_shapes(depth: int, stem_channels: int = 64,
+                   base_channels: int = 64) -> Tuple[Tuple[str, Tuple[int, ...]], ...]:
     from mmpretrain.models import ResNet
-    model = ResNet(depth)  # built once per depth (cached); only names and shapes are kept
+    # built once per layout (cached); only names and shapes are kept
+    model = ResNet(depth, stem_channels=stem_channels, base_channels=base_channels)
     return tuple((k, tuple(v.shape)) for k, v in model.state_dict().items())
 
 
-def resnet_state_shapes(depth: int) -> 'OrderedDict[str, Tuple[int, ...]]':
+def resnet_state_shapes(depth: int, stem_channels: int = 64,
+                        base_channels: int = 64) -> 'OrderedDict[str, Tuple[int, ...]]':
     """Names and shapes of the state dict of mmpretrain's ``ResNet(depth)`` (the backbone names
     of torchvision / mmpose / mmhuman3d ResNets as well; no ``fc``).
 
     Args:
         depth (int): One of mmpretrain's depths (18, 34, 50, 101, 152).
+        stem_channels (int), base_channels (int): widths of mmpretrain's ``ResNet`` (64 in
+            every release; smaller in the CPU quickstart).
 
     Returns:
         OrderedDict: state-dict key -> tensor shape.
@@ -68,7 +73,16 @@ def resnet_state_shapes(depth: int) -> 'OrderedDict[str, Tuple[int, ...]]':
     arch = resnet_arch()
     if depth not in arch:
         raise BackboneExtractionError(f'ResNet depth {depth} is not one of {sorted(arch)}.')
-    return OrderedDict(_resnet_shapes(depth))
+    return OrderedDict(_resnet_shapes(depth, stem_channels, base_channels))
+
+
+def detect_widths(state_dict: Mapping[str, torch.Tensor]) -> Tuple[int, int]:
+    """``(stem_channels, base_channels)`` of a prefix-free ResNet state dict (64, 64 when the
+    stem or the first block is missing, so that the shape check reports it)."""
+    stem = state_dict.get('conv1.weight')
+    base = state_dict.get(_ANCHOR)
+    return (int(stem.shape[0]) if stem is not None and stem.ndim == 4 else 64,
+            int(base.shape[0]) if base is not None and base.ndim == 4 else 64)
 
 
 def unwrap_state_dict(checkpoint: Mapping) -> Mapping[str, torch.Tensor]:
@@ -167,14 +181,16 @@ def extract_resnet_backbone(checkpoint: Mapping,
             f'{source}: found {found} keys under "{prefix}", expected ResNet-{depth} '
             f'({arch[depth][0]}).' if depth in arch else
             f'{source}: ResNet depth {depth} is not one of {sorted(arch)}.')
-    expected = resnet_state_shapes(depth)
+    widths = detect_widths(sub)
+    expected = resnet_state_shapes(depth, *widths)
     diff = diff_state_dict(expected, sub)
     if not diff.fits(allow_unexpected=True):
         raise BackboneExtractionError(
             f'{source}: the ResNet-{depth} backbone under "{prefix}" is incomplete: '
             f'{diff.describe(allow_unexpected=True)}.')
     state_dict = OrderedDict((k, sub[k]) for k in diff.matched)
-    info = dict(prefix=prefix, depth=depth, matched=diff.matched, missing=diff.missing,
+    info = dict(prefix=prefix, depth=depth, widths=widths, matched=diff.matched,
+                missing=diff.missing,
                 unexpected=diff.unexpected, other_prefixes=[p for p in prefixes if p != prefix],
                 num_matched=len([k for k in diff.matched if not k.endswith(IGNORED_SUFFIXES)]),
                 num_expected=len([k for k in expected if not k.endswith(IGNORED_SUFFIXES)]))

@@ -109,3 +109,19 @@ def test_missing_num_batches_tracked_is_tolerated(tv50):
     state, info = extract_resnet_backbone(old)
     assert info['num_matched'] == info['num_expected']
     assert not any(k.endswith('num_batches_tracked') for k in state)
+
+
+def test_narrow_resnet_is_extracted_and_still_checked():
+    """The CPU quickstart's half-width ResNet-18 (stem / base channels 32): widths come from the
+    file, every weight is matched, and a tensor of another width still fails."""
+    from mmpretrain.models import ResNet
+    narrow = {f'backbone.{k}': v for k, v in
+              ResNet(18, stem_channels=32, base_channels=32).state_dict().items()}
+    state, info = extract_resnet_backbone({'state_dict': narrow}, depth=18)
+    assert info['widths'] == (32, 32) and info['num_matched'] == info['num_expected']
+    assert state['layer4.1.conv2.weight'].shape == (256, 256, 3, 3)
+    narrow['backbone.layer2.0.conv1.weight'] = torch.zeros(128, 32, 3, 3)
+    with pytest.raises(BackboneExtractionError,
+                       match=r'layer2.0.conv1.weight: checkpoint \(128, 32, 3, 3\) vs model '
+                       r'\(64, 32, 3, 3\)'):
+        extract_resnet_backbone({'state_dict': narrow}, depth=18)
