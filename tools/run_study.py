@@ -25,10 +25,11 @@ def main():
     args = parser.parse_args()
     warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
     from mmhpse.study import StudyConfigError, run_study
+    from mmhpse.study.jobs import StaleJobError
     try:
         code = run_study(args.study, REPO, args.launcher, args.gpus, args.partition,
                          progress=lambda line: print(line, flush=True))
-    except StudyConfigError as err:
+    except (StudyConfigError, StaleJobError) as err:
         print(f'error: {err}', file=sys.stderr)
         code = 2
     sys.exit(code)

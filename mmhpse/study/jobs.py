@@ -3,7 +3,9 @@
 Every job gets a folder with the exact config it runs (``job_config.py``, dumped by mmengine after
 the study's overrides are applied), its log (``job.log``) and, once it succeeded, ``done.json``.
 A job with ``done.json`` is never rerun; a job with a checkpoint but no ``done.json`` (killed) is
-resumed with ``--resume``. Jobs run through ``tools/train.py`` locally, ``tools/dist_train.sh``
+resumed with ``--resume``. ``done.json`` records the sha256 of the job's config: a finished job
+whose config has changed since (another study setting, another mmhpse) is refused with
+:class:`StaleJobError` instead of being reused with results of the old settings. Jobs run through ``tools/train.py`` locally, ``tools/dist_train.sh``
 (``launcher='pytorch'``) or ``tools/slurm_train.sh`` (``launcher='slurm'``).
 """
 import json
@@ -20,6 +22,16 @@ from mmengine.config import Config
 
 _EPOCH = re.compile(r'Epoch\(train\)\s*\[(\d+)\]\[\s*(\d+)/(\d+)\].*?eta: (\S+)')
 _ITER = re.compile(r'Iter\(train\)\s*\[\s*(\d+)/(\d+)\].*?eta: (\S+)')
+
+
+class StaleJobError(RuntimeError):
+    """A finished job folder holds the results of another config than the one asked for."""
+
+
+def _sha256(path: str) -> str:
+    import hashlib
+    with open(path, 'rb') as f:
+        return hashlib.sha256(f.read()).hexdigest()
 
 
 @dataclass
@@ -115,9 +127,21 @@ class JobRunner:
                     self.progress(f'  {label}: {where}')
             return proc.wait()
 
+    def check_fresh(self, config: str, job_dir: str) -> None:
+        """Refuse a finished job whose recorded config is not ``config`` (see module doc)."""
+        if not self.is_done(job_dir):
+            return
+        recorded = self.read_done(job_dir).get('config_sha256')
+        if recorded != _sha256(config):
+            why = ('was run by an older mmhpse that did not record its config' if recorded is None
+                   else 'was run with another config')
+            raise StaleJobError(f'{job_dir} {why}; its results would not match {config}. '
+                                'Delete the folder (or use another study work_dir) to rerun it.')
+
     def train(self, config: str, job_dir: str, label: str) -> JobResult:
         """Train (or resume) ``config`` in ``job_dir``; returns the last checkpoint."""
         log = osp.join(job_dir, 'job.log')
+        self.check_fresh(config, job_dir)
         if self.is_done(job_dir):
             return JobResult(True, job_dir, log, output=self.read_done(job_dir)['checkpoint'])
         args = [config, '--work-dir', job_dir]
@@ -133,13 +157,15 @@ class JobRunner:
                              error=f'exit code {code}' if code else 'no checkpoint written')
         with open(last) as f:
             checkpoint = f.read().strip()
-        self._done(job_dir, checkpoint=checkpoint, seconds=seconds)
+        self._done(job_dir, checkpoint=checkpoint, seconds=seconds,
+                   config_sha256=_sha256(config))
         return JobResult(True, job_dir, log, seconds, output=checkpoint)
 
     def test(self, config: str, checkpoint: str, job_dir: str, label: str) -> JobResult:
         """Evaluate ``checkpoint``; returns the metrics JSON path."""
         log = osp.join(job_dir, 'job.log')
         out = osp.join(job_dir, 'metrics.json')
+        self.check_fresh(config, job_dir)
         if self.is_done(job_dir):
             return JobResult(True, job_dir, log, output=out)
         start = time.time()
@@ -150,7 +176,7 @@ class JobRunner:
         if code != 0 or not osp.exists(out):
             return JobResult(False, job_dir, log, seconds,
                              error=f'exit code {code}' if code else 'no metrics written')
-        self._done(job_dir, metrics=out, seconds=seconds)
+        self._done(job_dir, metrics=out, seconds=seconds, config_sha256=_sha256(config))
         return JobResult(True, job_dir, log, seconds, output=out)
 
     @staticmethod

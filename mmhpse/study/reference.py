@@ -146,7 +146,9 @@ def mean_pose_metrics(job_cfg, benchmark_cfgs: Dict[str, object]) -> Dict[str, f
     rotmats, betas, count = mean_smpl_params(_samples(job_cfg.train_dataloader.dataset),
                                              f'{job_cfg.filename} train_dataloader.dataset')
     metrics = {'num_train_samples': float(count)}
+    from mmhpse.evaluation.protocol_switches import apply_protocol_switches
     for prefix, cfg in benchmark_cfgs.items():
+        apply_protocol_switches(cfg)  # as tools/test.py does, e.g. pw3d_gt_gender
         metrics.update(evaluate_constant_prediction(
             rotmats, betas, _samples(cfg.test_dataloader.dataset), cfg.test_evaluator))
     return metrics

@@ -177,8 +177,8 @@ class StudyRunner:
     def _fraction_options(self, fraction: float) -> dict:
         options = dict(self.study.finetune_cfg_options)
         if fraction < 1:
-            options.update({k: v.replace('{pct}', fraction_tag(fraction))
-                            for k, v in self.study.fraction_cfg_options.items()})
+            options.update({k: v.replace('{pct}', fraction_tag(fraction)) if isinstance(v, str)
+                            else v for k, v in self.study.fraction_cfg_options.items()})
         return options
 
     def _finetune_one(self, job: FinetuneJob) -> Optional[dict]:

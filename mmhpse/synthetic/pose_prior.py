@@ -37,13 +37,10 @@ _PRIMITIVES = (
     {'L1': (-0.55, 0., 0.), 'R1': (0.3, 0., 0.), 'L4': (0.15, 0., 0.), 'R4': (0.45, 0., 0.),
      'L16': (0., 0.45, 0.), 'R16': (0., -0.45, 0.), 'L18': (0., -0.2, 0.),
      'R18': (0., -0.2, 0.)},
-    # both arms up (sideways) / down
-    {'L16': (0., 0., 0.75), 'R16': (0., 0., 0.75), 'L13': (0., 0., 0.15),
-     'R13': (0., 0., 0.15)},
-    # left arm reaches forward, elbow straightening
-    {'L16': (0., -0.7, 0.35), 'L18': (0., 0.3, 0.), 'L13': (0., -0.1, 0.)},
-    # right arm reaches forward
-    {'R16': (0., -0.7, 0.35), 'R18': (0., 0.3, 0.), 'R13': (0., -0.1, 0.)},
+    # left arm up (sideways) / down, the collar bone following
+    {'L16': (0., 0., 0.75), 'L13': (0., 0., 0.15)},
+    # right arm up / down
+    {'R16': (0., 0., 0.75), 'R13': (0., 0., 0.15)},
     # both elbows bend (hands towards the chest)
     {'L18': (0., -0.8, 0.), 'R18': (0., -0.8, 0.), 'L16': (0., -0.3, 0.),
      'R16': (0., -0.3, 0.)},
@@ -51,9 +48,6 @@ _PRIMITIVES = (
     {'L1': (-0.6, 0., 0.1), 'R1': (-0.6, 0., 0.1), 'L4': (1.0, 0., 0.), 'R4': (1.0, 0., 0.),
      'L7': (-0.25, 0., 0.), 'R7': (-0.25, 0., 0.), 3: (0.2, 0., 0.), 6: (0.1, 0., 0.),
      9: (0.05, 0., 0.)},
-    # torso twist with the head following
-    {3: (0., 0.15, 0.), 6: (0., 0.12, 0.), 9: (0., 0.12, 0.), 12: (0., 0.15, 0.),
-     15: (0., 0.15, 0.)},
     # sideways lean, counter-balanced by the arms
     {3: (0., 0., 0.12), 6: (0., 0., 0.1), 9: (0., 0., 0.1), 12: (0., 0., 0.1),
      'L16': (0., 0., 0.25), 'R16': (0., 0., -0.25)},
@@ -61,8 +55,6 @@ _PRIMITIVES = (
     {'L1': (-0.8, 0., 0.15), 'L4': (0.9, 0., 0.), 'L7': (0.2, 0., 0.)},
     # right leg lifts
     {'R1': (-0.8, 0., 0.15), 'R4': (0.9, 0., 0.), 'R7': (0.2, 0., 0.)},
-    # head nods and turns
-    {12: (0.25, 0.2, 0.), 15: (0.2, 0.2, 0.1)},
 )
 NUM_PRIMITIVES = len(_PRIMITIVES)
 
@@ -103,7 +95,7 @@ def sample_uniform_pose(rng, num):
     return rng.uniform(lo, hi, size=(num, 24, 3))[:, 1:]
 
 
-def sample_primitive_pose(rng, num, noise=0.04):
+def sample_primitive_pose(rng, num, noise=0.02):
     """Body poses ``(num, 23, 3)`` from the motion-primitive prior.
 
     ``pose = rest + sum_k a_k * primitive_k + e``, ``a_k ~ N(0, 1)`` clipped to ``[-2, 2]``,

@@ -23,21 +23,22 @@ _PALETTE = np.array([
 ], dtype=np.float64) / 255.
 
 
-def sample_global_orient(rng, num, full_turn_prob=0.1):
-    """Camera-frame global orientations ``(num, 3)``: upright (SMPL's y up -> image y down) and
-    mostly facing the camera (yaw within +-60 deg; ``full_turn_prob`` of any yaw), with small
+def sample_global_orient(rng, num, yaw_range=np.pi / 4, full_turn_prob=0.0):
+    """Camera-frame global orientations ``(num, 3)``: upright (SMPL's y up -> image y down),
+    facing the camera within ``yaw_range`` (a ``full_turn_prob`` share with any yaw), with small
     pitch / roll."""
     from scipy.spatial.transform import Rotation
     yaw = np.where(rng.random(num) < full_turn_prob, rng.uniform(-np.pi, np.pi, num),
-                   rng.uniform(-np.pi / 3, np.pi / 3, num))
-    pitch, roll = rng.uniform(-0.25, 0.25, num), rng.uniform(-0.2, 0.2, num)
+                   rng.uniform(-yaw_range, yaw_range, num))
+    pitch, roll = rng.uniform(-0.15, 0.15, num), rng.uniform(-0.1, 0.1, num)
     body = Rotation.from_euler('YXZ', np.stack([yaw, pitch, roll], 1))
     return (Rotation.from_rotvec([np.pi, 0., 0.]) * body).as_rotvec()
 
 
-def make_background(rng, height, width):
+def make_background(rng, height, width, clutter=0.3):
     """A random ``(H, W, 3)`` uint8 background: smooth noise, a gradient or rectangles, plus
-    grain."""
+    grain, at half saturation and ``clutter`` times its contrast (1: full contrast, 0: one flat
+    colour), so that the body's part colours stand out."""
     import cv2
     kind = rng.integers(3)
     if kind == 0:
@@ -58,7 +59,10 @@ def make_background(rng, height, width):
             y0, y1 = np.sort(rng.integers(0, height, 2))
             img[y0:y1 + 1, x0:x1 + 1] = rng.uniform(0, 255, 3)
     img = img + rng.normal(0, rng.uniform(2, 12), size=(height, width, 3))
-    return np.clip(img, 0, 255).astype(np.uint8)
+    # half the saturation: the body's part colours stay the most saturated thing in the image
+    img = 0.5 * img + 0.5 * img.mean(-1, keepdims=True)
+    mean = img.mean((0, 1), keepdims=True)
+    return np.clip(mean + clutter * (img - mean), 0, 255).astype(np.uint8)
 
 
 def _place(v_rel, focal, princpt, target, frac, size):
@@ -100,7 +104,8 @@ def _render_chunk(scene, job):
             if not mask.any():
                 raise RuntimeError(f'sample {i}: the rendered body is empty')
             # the background depends on (seed, sample) only, whatever the number of workers
-            img = make_background(np.random.default_rng([scene['seed'], int(i)]), height, width)
+            img = make_background(np.random.default_rng([scene['seed'], int(i)]), height, width,
+                                  scene['clutter'])
             img[mask] = rgb[mask]
             ys, xs = np.nonzero(mask)
             boxes[k] = [xs.min(), ys.min(), xs.max() - xs.min() + 1, ys.max() - ys.min() + 1, 1.]
@@ -112,7 +117,7 @@ def _render_chunk(scene, job):
 
 def generate_procedural_dataset(out_file, body_model_dir, num_samples, img_size=(256, 256),
                                 seed=0, image_ext='.jpg', batch_size=128,
-                                pose_prior='primitives', workers=1):
+                                pose_prior='primitives', clutter=0.3, workers=1):
     """Render ``num_samples`` humans and write a HumanData ``.npz`` plus an image folder.
 
     Args:
@@ -125,6 +130,7 @@ def generate_procedural_dataset(out_file, body_model_dir, num_samples, img_size=
             the files do not depend on ``workers``.
         pose_prior (str): ``'primitives'`` (correlated motion primitives, the default) or
             ``'uniform'`` (independent angles), see :mod:`mmhpse.synthetic.pose_prior`.
+        clutter (float): contrast of the backgrounds (see :func:`make_background`).
         workers (int): processes that render (each with its own off-screen context).
 
     Returns:
@@ -144,7 +150,7 @@ def generate_procedural_dataset(out_file, body_model_dir, num_samples, img_size=
                rng.uniform(-0.05, 0.05, (num_samples, 2)) * [width, height])
     target = princpt + rng.uniform(-0.1, 0.1, (num_samples, 2)) * [width, height]
     frac = rng.uniform(0.5, 0.9, num_samples)
-    shade = rng.uniform(0.55, 1.05, (num_samples, 3))
+    shade = rng.uniform(0.7, 1.05, (num_samples, 1))  # brightness; the part colours keep hue
 
     models = {g: SMPL(body_model_dir, gender=g) for g in GENDERS}
     vertices = np.zeros((num_samples, models['neutral'].num_vertices, 3))
@@ -173,12 +179,16 @@ def generate_procedural_dataset(out_file, body_model_dir, num_samples, img_size=
              frac[idx], shade[idx], [osp.join(root, image_paths[i]) for i in idx])
             for idx in np.array_split(np.arange(num_samples), max(1, workers))]
     scene = dict(faces=np.asarray(models['neutral'].faces), part=part, size=(height, width),
-                 seed=seed)
+                 seed=seed, clutter=clutter)
     if workers > 1:
         import multiprocessing
 
-        # spawned, not forked: a forked child of a process that holds an OpenGL context hangs
-        with multiprocessing.get_context('spawn').Pool(workers) as pool:
+        from . import render
+
+        # a forked child of a process that made an OpenGL context hangs: spawn (slower to
+        # start) once this process has rendered, fork otherwise
+        method = 'spawn' if render.CONTEXTS_CREATED else 'fork'
+        with multiprocessing.get_context(method).Pool(workers) as pool:
             placed = pool.starmap(_render_chunk, [(scene, job) for job in jobs])
     else:
         placed = [_render_chunk(scene, job) for job in jobs]
@@ -210,7 +220,7 @@ def generate_procedural_dataset(out_file, body_model_dir, num_samples, img_size=
                           principal_point=princpt.astype(np.float32)),
         'config': 'procedural',
         'misc': dict(seed=seed, img_size=(height, width), body_model_dir=body_model_dir,
-                     camera_frame='opencv', pose_prior=pose_prior),
+                     camera_frame='opencv', pose_prior=pose_prior, clutter=clutter),
     }
     np.savez_compressed(out_file, **human_data)
     return human_data

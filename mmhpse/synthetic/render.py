@@ -9,9 +9,15 @@ import os
 
 import numpy as np
 
+#: Whether this process has loaded pyrender (and may hold an off-screen OpenGL context, which a
+#: forked child would inherit and hang on).
+CONTEXTS_CREATED = False
+
 
 def load_pyrender():
     """Import pyrender for off-screen rendering (OSMesa unless ``PYOPENGL_PLATFORM`` is set)."""
+    global CONTEXTS_CREATED
+    CONTEXTS_CREATED = True
     os.environ.setdefault('PYOPENGL_PLATFORM', 'osmesa')
     import pyrender
     return pyrender

@@ -125,6 +125,17 @@ def test_runs_chain_reuses_finished_jobs_and_resumes_killed_ones(tmp_path):
                        progress=lambda s: None).run() == 0
     assert jobs2.calls == []
 
+    # A finished job whose config has changed since is refused, not silently reused.
+    from mmhpse.study.jobs import StaleJobError
+    with open(tmp_path / 'finetune.py', 'a') as f:
+        f.write('extra_setting = 1\n')
+    with pytest.raises(StaleJobError, match=r'finetune/random/frac100_seed0 was run with another '
+                       r'config; its results would not match'):
+        StudyRunner(load_study(path, root=str(tmp_path)), REPO, FakeJobs(REPO),
+                    progress=lambda s: None).run()
+    with open(tmp_path / 'finetune.py', 'w') as f:
+        f.write(FINETUNE)
+
     # A killed fine-tuning (checkpoint, no done.json) is resumed, not restarted.
     os.remove(work / 'finetune/pose/frac50_seed0/done.json')
     jobs3 = FakeJobs(REPO)
@@ -214,3 +225,41 @@ def test_launcher_commands_use_the_project_scripts():
         'bash', '/repo/tools/slurm_test.sh', 'gpu', 'job_b', cfg, 'ck.pth', '--out', 'm.json']
     with pytest.raises(ValueError, match='partition'):
         JobRunner('/repo', launcher='slurm')
+
+
+def test_publish_writes_the_best_run_into_a_local_zoo(tmp_path):
+    """The best row (lowest mean MPJPE) is published with publish_model.py; its metafile entry
+    holds the run's own metrics and the weights' hash, and find_model resolves it."""
+    import hashlib
+
+    import yaml
+
+    from mmhpse.apis.zoo import find_model
+    zoo = tmp_path / 'zoo'
+    path = _study(tmp_path, [dict(name='random'),
+                             dict(name='pose', config=str(tmp_path / 'pretrain.py'), depth=18)],
+                  fractions=(1.0, ),
+                  extra=f", publish=dict(zoo_dir={str(zoo)!r}, name='best_t', "
+                        "training_data=['procedural'])")
+    with open(tmp_path / 'finetune.py', 'a') as f:
+        f.write("train_cfg = dict(max_epochs=3)\ntrain_dataloader.update(batch_size=4)\n")
+    assert StudyRunner(load_study(path, root=str(tmp_path)), REPO, FakeJobs(REPO),
+                       progress=lambda s: None).run() == 0
+    with open(zoo / 'metafile.yml') as f:
+        entry = yaml.safe_load(f)['Models'][0]
+    assert entry['Name'] == 'best_t' and entry['Config'] == 'best_t.py'
+    assert entry['Metadata']['Pre-training'] == 'pose'  # 8.0 mm against random's 10.0
+    assert entry['Metadata']['Seed'] == 0 and entry['Metadata']['Epochs'] == 3
+    assert entry['Results'] == [{'Task': '3D Human Pose and Shape Estimation',
+                                 'Dataset': 'Proc', 'Metrics': {'MPJPE': 8.0,
+                                                                'PA-MPJPE': 4.0}}]
+    weights = zoo / entry['Weights']
+    digest = hashlib.sha256(weights.read_bytes()).hexdigest()
+    assert entry['Metadata']['SHA256'] == digest and entry['Weights'].endswith(
+        f'-{digest[:8]}.pth') and entry['Weights'].startswith('best_t_')
+    config, found, _ = find_model('best_t', [str(zoo)])
+    assert found == str(weights) and osp.isfile(config)
+    from mmengine.config import Config
+    assert Config.fromfile(config).model.backbone.init_cfg is None
+    published = json.load(open(tmp_path / 'work' / 'published.json'))
+    assert published['source'].endswith('finetune/pose/frac100_seed0/epoch_3.pth')

@@ -28,6 +28,8 @@ def parse_args(argv=None):
     parser.add_argument('--pose-prior', default='primitives', choices=['primitives', 'uniform'],
                         help='correlated motion primitives (default) or independent uniform '
                         'angles (mmhpse/synthetic/pose_prior.py)')
+    parser.add_argument('--clutter', type=float, default=0.3,
+                        help='background contrast, 0 (flat) to 1 (full)')
     parser.add_argument('--workers', type=int, default=1,
                         help='rendering processes (the files do not depend on it)')
     return parser.parse_args(argv)
@@ -39,6 +41,8 @@ def main(argv=None):
         raise SystemExit(f'--img-size takes 1 or 2 values >= 16, got {args.img_size}')
     if args.num_samples < 1:
         raise SystemExit(f'--num-samples must be positive, got {args.num_samples}')
+    if not 0 <= args.clutter <= 1:
+        raise SystemExit(f'--clutter must lie in [0, 1], got {args.clutter}')
     if args.workers < 1:
         raise SystemExit(f'--workers must be positive, got {args.workers}')
     size = tuple(args.img_size) * (3 - len(args.img_size))
@@ -51,7 +55,7 @@ def main(argv=None):
     start, cpu = time.time(), time.process_time()
     data = generate_procedural_dataset(args.out, args.body_model_dir, args.num_samples, size,
                                        args.seed, args.image_ext, pose_prior=args.pose_prior,
-                                       workers=args.workers)
+                                       clutter=args.clutter, workers=args.workers)
     seconds = time.time() - start
     print(f'wrote {len(data["image_path"])} samples ({size[0]}x{size[1]}, {args.pose_prior} '
           f'poses) to {args.out} in {seconds:.1f} s ({1000 * seconds / args.num_samples:.1f} ms '

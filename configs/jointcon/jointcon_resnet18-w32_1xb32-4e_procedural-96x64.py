@@ -1,12 +1,15 @@
-# JointCon on the quickstart's procedural humans (CPU-sized): ResNet-18, 128x96 views, 6 epochs.
-# The data is written by the quickstart study's prepare steps (configs/studies/quickstart.py):
-# data/procedural/train.npz (HumanData) exported to COCO keypoints as train_coco.json.
+# JointCon on the quickstart's procedural humans (CPU-sized): a half-width ResNet-18 (stem / base
+# channels 32; C5: 256 x 3 x 2), 96x64 views, 4 epochs of the 2D-only pool (two views per image,
+# so about the compute of the 2D-pose pre-training's 8 epochs). The data is written by the
+# quickstart study's prepare steps (configs/studies/quickstart.py): data/quickstart/pool.npz
+# (HumanData) exported to COCO keypoints as pool_coco.json.
 _base_ = './jointcon_resnet50_4xb32-140e_coco-256x192.py'
 
-input_size = (96, 128)  # (w, h)
+width = 32
+input_size = (64, 96)  # (w, h)
 model = dict(
-    backbone=dict(depth=18, norm_cfg=dict(type='BN')),
-    neck=dict(in_channels=512, hid_channels=512, out_channels=128))
+    backbone=dict(depth=18, stem_channels=width, base_channels=width, norm_cfg=dict(type='BN')),
+    neck=dict(in_channels=width * 8, hid_channels=width * 8, out_channels=128))
 
 view_pipeline = [
     dict(type='mmpose.RandomFlip', direction='horizontal', prob=0.5),
@@ -30,14 +33,14 @@ train_dataloader = dict(
     persistent_workers=True,
     pin_memory=False,
     dataset=dict(
-        data_root='data/procedural/',
-        ann_file='train_coco.json',
+        data_root='data/quickstart/',
+        ann_file='pool_coco.json',
         data_prefix=dict(img=''),
         pipeline=train_pipeline))
-param_scheduler = [dict(type='MultiStepLR', by_epoch=True, milestones=[5], gamma=0.1)]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=6)
+param_scheduler = [dict(type='MultiStepLR', by_epoch=True, milestones=[3], gamma=0.1)]
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=4)
 auto_scale_lr = dict(base_batch_size=32)
 default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=4),
-    checkpoint=dict(type='CheckpointHook', interval=2, max_keep_ckpts=1))
+    logger=dict(type='LoggerHook', interval=20),
+    checkpoint=dict(type='CheckpointHook', interval=4, max_keep_ckpts=1))
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
