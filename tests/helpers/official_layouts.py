@@ -27,6 +27,7 @@ H36M_RELEASE = (('Pelvis', 'pelvis_extra'), ('R_Hip', 'right_hip_extra'),
                 ('L_Elbow', 'left_elbow'), ('L_Wrist', 'left_wrist'),
                 ('R_Shoulder', 'right_shoulder'), ('R_Elbow', 'right_elbow'),
                 ('R_Wrist', 'right_wrist'))
+PW3D_SIZE = (1080, 1920)  # width, height of the (portrait) 3DPW frames
 # OpenPose COCO-18 order of 3DPW's poses2d
 OPENPOSE_18 = ('nose', 'neck', 'right_shoulder', 'right_elbow', 'right_wrist', 'left_shoulder',
                'left_elbow', 'left_wrist', 'right_hip', 'right_knee', 'right_ankle', 'left_hip',
@@ -89,10 +90,11 @@ def _write_json(path, obj):
         json.dump(obj, fp)
 
 
-def _touch_image(path, size=8):
+def _touch_image(path, size=(8, 8)):
+    """A uniform grey JPEG of ``size = (width, height)``."""
     import cv2
     os.makedirs(osp.dirname(path), exist_ok=True)
-    cv2.imwrite(path, np.full((size, size, 3), 128, np.uint8))
+    cv2.imwrite(path, np.full((size[1], size[0], 3), 128, np.uint8))
 
 
 # ---------------------------------------------------------------- Human3.6M
@@ -233,8 +235,10 @@ def py2_pickle(obj) -> bytes:
 
 
 def write_pw3d(root, body_dir, split='test', sequences=(('courtyard_a_00', 5), ), seed=0,
-               absent=((1, (0, 1)), ), images=False):
-    """``sequenceFiles/<split>/<seq>.pkl`` (Python-2 pickles) with two persons (m, f).
+               absent=((1, (0, 1)), ), images=False, xs=(-0.8, 0.8)):
+    """``sequenceFiles/<split>/<seq>.pkl`` (Python-2 pickles) with two persons (m, f) standing
+    5 m in front of the camera at ``x = xs`` m, and (``images``: ``True`` all, ``'first'`` the
+    first frame of each sequence) 1080 x 1920 frames ``imageFiles/<seq>/image_%05d.jpg``.
 
     ``absent``: ``(person, frames)`` pairs that have no aligned camera pose
     (``campose_valid = 0``) and no 2D detection.
@@ -248,7 +252,7 @@ def write_pw3d(root, body_dir, split='test', sequences=(('courtyard_a_00', 5), )
         K = np.array([[rng.uniform(1900, 2000), 0, rng.uniform(530, 550)],
                       [0, rng.uniform(1900, 2000), rng.uniform(950, 970)], [0, 0, 1]])
         cams = np.tile(np.eye(4), (T, 1, 1))
-        cams[:, :3, :3] = Rotation.from_euler('yx', np.stack([np.linspace(0, 0.6, T),
+        cams[:, :3, :3] = Rotation.from_euler('yx', np.stack([np.linspace(0, 0.15, T),
                                                                rng.uniform(-.1, .1, T)], 1))\
             .as_matrix()
         cams[:, :3, 3] = rng.uniform(-0.3, 0.3, (T, 3))
@@ -258,7 +262,7 @@ def write_pw3d(root, body_dir, split='test', sequences=(('courtyard_a_00', 5), )
         for p, gender in enumerate(('m', 'f')):
             orient, body, _ = random_bodies(rng, T, 'y_down')
             betas = rng.normal(0, 1, 10)
-            trans = np.array([0.8 * (2 * p - 1), 0.1, 5.0]) + rng.normal(0, 0.05, (T, 3))
+            trans = np.array([xs[p], 0.1, 5.0]) + rng.normal(0, 0.05, (T, 3))
             j = pose_smpl(body_dir, 'male' if gender == 'm' else 'female', orient, body,
                           np.tile(betas, (T, 1)), trans)
             cam49 = np.einsum('tij,tkj->tki', cams[:, :3, :3], j['smpl_49']) + cams[:, None, :3, 3]
@@ -284,9 +288,8 @@ def write_pw3d(root, body_dir, split='test', sequences=(('courtyard_a_00', 5), )
         os.makedirs(osp.dirname(path), exist_ok=True)
         with open(path, 'wb') as fp:
             fp.write(py2_pickle(seq))
-        if images:
-            for t in range(T):
-                _touch_image(osp.join(root, 'imageFiles', name, f'image_{t:05d}.jpg'))
+        for t in range({True: T, 'first': 1}.get(images, 0)):
+            _touch_image(osp.join(root, 'imageFiles', name, f'image_{t:05d}.jpg'), PW3D_SIZE)
         truth[name] = dict(cam_poses=cams, K=K, persons=persons)
     return truth
 
