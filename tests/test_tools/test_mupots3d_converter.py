@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from scipy.io import savemat
 
-from helpers.official_layouts import project, read_back, write_mupots
+from helpers.humandata_checks import read_back
+from helpers.official_layouts import project, write_mupots
 from helpers.tool_runner import REPO
 
 sys.path.insert(0, osp.join(REPO, 'tools', 'dataset_converters'))

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from helpers.official_layouts import pose_smpl, project, py2_pickle, read_back, write_pw3d
+from helpers.humandata_checks import read_back
+from helpers.official_layouts import pose_smpl, project, py2_pickle, write_pw3d
 from helpers.tool_runner import REPO, run_tool
 
 from mmhpse.conventions import KEYPOINTS
