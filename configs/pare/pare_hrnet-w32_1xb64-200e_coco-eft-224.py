@@ -16,7 +16,7 @@ hrnet_coco = ('https://download.openmmlab.com/mmpose/top_down/hrnet/'
               'hrnet_w32_coco_256x192-c78dce93_20200708.pth')
 model = dict(
     backbone=dict(init_cfg=dict(type='Pretrained', checkpoint=hrnet_coco, prefix='backbone.')),
-    loss_keypoints2d=dict(loss_weight=300.))
+    head=dict(loss_keypoints2d=dict(loss_weight=300.)))
 
 crop = (224, 224)
 train_pipeline = [

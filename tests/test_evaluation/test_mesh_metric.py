@@ -143,11 +143,11 @@ def test_gendered_switch_changes_gt_and_log_says_which(scene):
 
 
 def test_prediction_from_parameters_equals_prediction_from_vertices(scene):
-    from mmhpse.utils.geometry import axis_angle_to_rotmat
+    from smplx.lbs import batch_rodrigues
     samples = _samples(scene, scene['neutral'])
     for i, s in enumerate(samples):
         del s.pred_vertices
-        s.pred_pose = axis_angle_to_rotmat(torch.from_numpy(scene['pose'][i]))
+        s.pred_pose = batch_rodrigues(torch.from_numpy(scene['pose'][i]).reshape(-1, 3))
         s.pred_betas = torch.from_numpy(scene['betas'][i])
     metric = MeshMetric(dataset='3dpw', body_model=_body_cfg(scene['dir']), gt_gender='neutral')
     assert max(_evaluate(metric, samples).values()) < 1e-3
