@@ -11,9 +11,9 @@ are missing (SMPL is licensed and must be downloaded by each user), a surrogate 
 demo then says so, because the mesh is not SMPL's.
 
 Rendering is off-screen with pyrender (``PYOPENGL_PLATFORM=osmesa`` unless already set; use
-``egl`` on a GPU machine). The camera is the predicted weak-perspective camera turned into the
-crop's perspective camera (:func:`mmhpse.models.utils.weak_perspective_to_translation`) and mapped
-back to the original image through the inverse of the crop's affine warp.
+``egl`` on a GPU machine). The camera is the crop's perspective camera of the model's head
+(``pred_transl``, focal length ``model.head.camera.focal_length``) mapped back to the original
+image through the inverse of the crop's affine warp.
 """
 import argparse
 import os
@@ -235,14 +235,10 @@ def mesh_in_image_camera(model, sample) -> Tuple[np.ndarray, np.ndarray]:
         tuple[ndarray, ndarray]: ``vertices (V, 3)`` (x right, y down, z forward, metres) and
         ``K (3, 3)`` such that image pixel = ``K v / v_z``.
     """
-    import torch
-
-    from mmhpse.models.utils import weak_perspective_to_translation
     crop_hw = tuple(int(v) for v in sample.metainfo['img_shape'])
-    cam = torch.as_tensor(sample.pred_cam, dtype=torch.float64).reshape(1, 3)
-    transl = weak_perspective_to_translation(
-        cam, model.focal_length, crop_hw, getattr(model, 'norm_size', None))[0].numpy()
-    k, rot = crop_camera_to_image(model.focal_length, crop_hw, sample.metainfo['warp_mat'])
+    transl = np.asarray(sample.pred_transl.cpu(), dtype=np.float64)  # the head's camera
+    k, rot = crop_camera_to_image(model.head.camera.focal_length, crop_hw,
+                                  sample.metainfo['warp_mat'])
     vertices = np.asarray(sample.pred_vertices.cpu(), dtype=np.float64) + transl
     return vertices @ rot.T, k
 
@@ -272,7 +268,7 @@ def main(argv=None):
     sample = inference_mesh_model(model, image, bboxes)[0]
 
     vertices, k = mesh_in_image_camera(model, sample)
-    faces = np.asarray(model.body_model.faces)
+    faces = np.asarray(model.head.body_model.faces)
     h, w = image.shape[:2]
     overlay = overlay_mesh(image, vertices, faces, k, alpha=args.alpha)
     side = render_mesh_rgb(side_view(vertices), faces, k, (h, w), background=255)

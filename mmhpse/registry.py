@@ -5,8 +5,8 @@ Every registry is a child of the matching mmengine root registry, so a config wh
 prefix (``type='mmpretrain.ResNet'``, ``type='mmpose.HeatmapHead'``).
 
 Self-supervised algorithms written here (JointCon, DetCon) and their data transforms are registered
-into *mmpretrain's* registries instead (see ``mmhpse/models/selfsup``), so that mmpretrain-scope
-configs use them through ``custom_imports=dict(imports=['mmhpse'])``.
+into *mmpretrain's* registries instead (see ``mmhpse/selfsup``), so that mmpretrain-scope
+configs use them through ``custom_imports=dict(imports=['mmhpse.selfsup'])``.
 """
 from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import DATASETS as MMENGINE_DATASETS

@@ -1,6 +1,14 @@
 """Shared pytest fixtures (keep additions small and session-scoped where they are expensive)."""
 import pytest
 
+# pyrender's OSMesa (set up by the procedural-rendering tests when they are collected) loads an LLVM
+# that clashes with triton's: importing triton after it segfaults the process, and torchvision.ops
+# imports torch._dynamo, which imports triton. Loading triton first avoids the clash.
+try:
+    import triton  # noqa: F401
+except ImportError:
+    pass
+
 
 @pytest.fixture(scope='session')
 def surrogate_body_model_dir(tmp_path_factory):

@@ -2,12 +2,10 @@
 # least 32x32 px, enlarged 1.25x, clipped to the image). Masks are computed on the whole image
 # and cropped together with it. Precompute them with
 #   tools/misc/precompute_felzenszwalb.py data/coco/train2017 data/coco/fh_masks/train2017
-_base_ = ['./detcon-b_resnet50_16xb256-coslr-200e_in1k.py', '../_base_/datasets/coco_person_crops.py']
+_base_ = ['./detcon-b_resnet50_16xb256-coslr-200e_in1k.py',
+          '../_base_/datasets/coco_person_crops.py']
 
-custom_imports = dict(
-    imports=['mmhpse.models.selfsup.detcon', 'mmhpse.datasets.transforms.masks',
-             'mmhpse.datasets.coco_person_crops'],
-    allow_failed_imports=False)
+custom_imports = dict(imports=['mmhpse.selfsup'], allow_failed_imports=False)
 
 data_root = 'data/coco/'
 train_pipeline = [

@@ -9,9 +9,7 @@ _base_ = [
     'mmpretrain::_base_/default_runtime.py',
 ]
 
-custom_imports = dict(
-    imports=['mmhpse.models.selfsup.detcon', 'mmhpse.datasets.transforms.masks'],
-    allow_failed_imports=False)
+custom_imports = dict(imports=['mmhpse.selfsup'], allow_failed_imports=False)
 
 data_root = 'data/imagenet/'
 mask_loader = dict(type='LoadFelzenszwalbMask', mask_root=data_root + 'fh_masks/train',

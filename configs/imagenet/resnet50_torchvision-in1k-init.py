@@ -4,7 +4,7 @@
 # `fc.`): prefix=None lets StrictPretrained locate the backbone, drop `fc.` and fail on any missing
 # weight. An mmpretrain ImageNet ResNet-50 (`backbone.` prefix) works as well with
 # prefix='backbone.'. Use it as a base next to a 3DHPSE config and merge the variable into the
-# backbone (see configs/pare/pare_resnet50-imagenet_8xb16-120e_h36m-coco.py):
+# backbone (see configs/imagenet/benchmarks/pare_resnet50-imagenet_8xb16-120e_h36m-coco.py):
 #     model = dict(backbone=_base_.imagenet_init_backbone)
 imagenet_checkpoint = 'checkpoints/resnet50_torchvision.pth'
 imagenet_init_backbone = dict(

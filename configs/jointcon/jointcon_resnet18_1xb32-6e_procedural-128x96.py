@@ -6,9 +6,7 @@ _base_ = './jointcon_resnet50_4xb32-140e_coco-256x192.py'
 input_size = (96, 128)  # (w, h)
 model = dict(
     backbone=dict(depth=18, norm_cfg=dict(type='BN')),
-    in_channels=512,
-    hid_channels=512,
-    out_channels=128)
+    neck=dict(in_channels=512, hid_channels=512, out_channels=128))
 
 view_pipeline = [
     dict(type='mmpose.RandomFlip', direction='horizontal', prob=0.5),

@@ -3,7 +3,7 @@
 # mmpretrain scope; JointCon and its two-view transforms come from mmhpse via custom_imports.
 _base_ = 'mmpretrain::_base_/default_runtime.py'
 
-custom_imports = dict(imports=['mmhpse.models.selfsup'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmhpse.selfsup'], allow_failed_imports=False)
 
 input_size = (192, 256)  # (w, h) of each view
 data_root = 'data/coco/'
@@ -21,14 +21,13 @@ model = dict(
         out_indices=(3, ),  # C5: 2048 x 8 x 6 for 256x192
         norm_cfg=dict(type='SyncBN'),  # BN statistics over the global batch of 128
         zero_init_residual=False),
-    in_channels=2048,
-    hid_channels=2048,
-    out_channels=128,
+    # projector Linear 2048 -> 2048, ReLU, Linear 2048 -> 128 (no BN) of the pooled joint features
+    neck=dict(type='MoCoV2Neck', in_channels=2048, hid_channels=2048, out_channels=128,
+              with_avg_pool=False),
+    # SupCon over the 2M joint embeddings, label = joint type (ablation: label='instance')
+    head=dict(type='SupConHead', temperature=0.07, label='joint'),
     pool='gaussian',  # or 'bilinear' (the earlier point-sampling variant)
-    sigma=1.0,
-    temperature=0.07,
-    loss_mode='supcon',  # ablation: 'instance'
-    image_loss_weight=0.)  # ablation: image-level SimCLR term
+    sigma=1.0)
 
 view_pipeline = [
     dict(type='mmpose.RandomFlip', direction='horizontal', prob=0.5),

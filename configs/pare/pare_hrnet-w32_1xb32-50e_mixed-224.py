@@ -5,7 +5,7 @@ _base_ = ['./pare_hrnet-w32_1xb64-200e_coco-eft-224.py', '../_base_/datasets/h36
           '../_base_/datasets/mpi_inf_3dhp.py']
 
 load_from = 'work_dirs/pare_hrnet-w32_1xb64-200e_coco-eft-224/epoch_200.pth'
-model = dict(backbone=dict(init_cfg=None), loss_keypoints2d=dict(loss_weight=150.))
+model = dict(backbone=dict(init_cfg=None), head=dict(loss_keypoints2d=dict(loss_weight=150.)))
 
 # EFT fits of LSPET and MPII (mmhuman3d's EftConverter, modes 'lspet' and 'mpii')
 lspet_eft_train = dict(

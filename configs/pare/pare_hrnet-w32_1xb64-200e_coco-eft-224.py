@@ -16,7 +16,7 @@ hrnet_coco = ('https://download.openmmlab.com/mmpose/top_down/hrnet/'
               'hrnet_w32_coco_256x192-c78dce93_20200708.pth')
 model = dict(
     backbone=dict(init_cfg=dict(type='Pretrained', checkpoint=hrnet_coco, prefix='backbone.')),
-    loss_keypoints2d=dict(loss_weight=300.))
+    head=dict(loss_keypoints2d=dict(loss_weight=300.)))
 
 crop = (224, 224)
 train_pipeline = [
@@ -43,10 +43,12 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(_base_.pw3d_test, pipeline=test_pipeline))
 test_dataloader = val_dataloader
+# mmhuman3d's PARE protocol: gendered 3DPW GT meshes, in every evaluator (one switch, see
+# mmhpse/evaluation/protocol_switches.py)
+pw3d_gt_gender = 'gendered'
 val_evaluator = dict(
     type='MeshMetric',
     dataset='3dpw',
-    gt_gender=True,
     body_model=dict(
         type='SMPL',
         model_path='data/body_models/smpl',

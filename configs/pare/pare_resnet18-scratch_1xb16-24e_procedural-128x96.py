@@ -35,16 +35,20 @@ model = dict(
     # full-width ResNet-18 (C5: 512 x 4 x 3), so that the quickstart's pre-trained ResNet-18
     # backbones (2D pose, JointCon) chain into it
     backbone=dict(depth=18),
-    head=dict(in_channels=512, num_filters=(64, 64), num_smpl_features=32,
-              smpl_mean_params=f'{body_model_dir}/smpl_mean_params.npz'),
+    head=dict(
+        in_channels=512,
+        num_filters=(64, 64),
+        num_smpl_features=32,
+        smpl_mean_params=f'{body_model_dir}/smpl_mean_params.npz',
+        loss_camera=dict(type='CameraPriorLoss', scale=10., loss_weight=1.),
+        # Procedural images carry exact 2D GT while shape is barely visible at 128x96: a larger
+        # 2D weight and a smaller shape weight than the paper's (0.1 / 1) make the few CPU
+        # epochs count.
+        loss_keypoints2d=dict(loss_weight=1.0),
+        loss_smpl_betas=dict(loss_weight=0.1)),
     body_model=dict(
         model_path=f'{body_model_dir}/smpl',
         joint_regressor_extra=f'{body_model_dir}/J_regressor_extra.npy'),
-    loss_camera=dict(type='CameraPriorLoss', scale=10., loss_weight=1.),
-    # Procedural images carry exact 2D GT while shape is barely visible at 128x96: a larger 2D
-    # weight and a smaller shape weight than the paper's (0.1 / 1) make the few CPU epochs count.
-    loss_keypoints2d=dict(loss_weight=1.0),
-    loss_smpl_betas=dict(loss_weight=0.1),
     img_res=img_res)
 
 train_dataloader = dict(
@@ -61,11 +65,11 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(_base_.procedural_test, pipeline=test_pipeline))
 test_dataloader = val_dataloader
+pw3d_gt_gender = 'neutral'  # procedural GT is neutral (one switch for val and test)
 val_evaluator = dict(
     type='MeshMetric',
     dataset='3dpw',
     prefix='procedural',
-    gt_gender=False,
     body_model=dict(
         type='SMPL',
         model_path=f'{body_model_dir}/smpl',

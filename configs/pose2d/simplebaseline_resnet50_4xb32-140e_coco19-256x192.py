@@ -7,7 +7,7 @@
 # for 17 joints only).
 _base_ = 'mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_res50_8xb64-210e_coco-256x192.py'
 
-custom_imports = dict(imports=['mmhpse.datasets.transforms.two_view'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmhpse.selfsup'], allow_failed_imports=False)
 
 num_joints = 19
 midpoints = [(11, 12), (5, 6)]  # pelvis, neck

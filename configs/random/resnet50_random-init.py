@@ -1,7 +1,7 @@
 # "Random" initialisation of the study (authors' code): every convolution N(0, 0.001) with zero
 # bias, every BN weight 1 and bias 0 -- also the last BN of each residual block, so mmpretrain's
 # zero_init_residual is turned off. No checkpoint. Use it as a base next to a 3DHPSE config and
-# merge the variable into the backbone (as configs/pare/pare_resnet50-random_*.py does):
+# merge the variable into the backbone (as benchmarks/pare_resnet50-random_*.py does):
 #     model = dict(backbone=_base_.random_init_backbone)
 random_init_backbone = dict(
     zero_init_residual=False,

@@ -1,9 +1,10 @@
 # SimCLR on human data: the same recipe, ImageNet replaced by COCO train2017 person crops
 # (one sample per non-crowd person box of at least 32x32 px, enlarged 1.25x, clipped to the image),
 # on which the method's own views are drawn.
-_base_ = ['./simclr_resnet50_16xb256-coslr-200e_in1k.py', '../_base_/datasets/coco_person_crops.py']
+_base_ = ['./simclr_resnet50_16xb256-coslr-200e_in1k.py',
+          '../_base_/datasets/coco_person_crops.py']
 
-custom_imports = dict(imports=['mmhpse.datasets.coco_person_crops'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmhpse.selfsup'], allow_failed_imports=False)
 
 views = [{{_base_.view_pipeline}}]
 num_views = 2

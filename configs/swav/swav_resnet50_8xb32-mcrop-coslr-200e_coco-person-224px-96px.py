@@ -2,9 +2,10 @@
 # (one sample per non-crowd person box of at least 32x32 px, enlarged 1.25x, clipped to the image),
 # on which the method's own views are drawn.
 # SwAV: the multi-crop views and SwAVHook (queue, frozen prototypes) come from the base.
-_base_ = ['./swav_resnet50_8xb32-mcrop-coslr-200e_in1k-224px-96px.py', '../_base_/datasets/coco_person_crops.py']
+_base_ = ['./swav_resnet50_8xb32-mcrop-coslr-200e_in1k-224px-96px.py',
+          '../_base_/datasets/coco_person_crops.py']
 
-custom_imports = dict(imports=['mmhpse.datasets.coco_person_crops'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmhpse.selfsup'], allow_failed_imports=False)
 
 views = [{{_base_.view_pipeline1}}, {{_base_.view_pipeline2}}]
 num_views = {{_base_.num_crops}}

@@ -23,9 +23,9 @@ import numpy as np
 import torch
 
 __all__ = [
-    'KEYPOINTS', 'FILE_CONVENTION_ALIASES', 'H36M_TO_LSP14', 'convert_kps', 'get_mapping',
-    'get_flip_indices', 'get_keypoint_names', 'get_keypoint_num', 'names_to_indices',
-    'resolve_convention'
+    'KEYPOINTS', 'FILE_CONVENTION_ALIASES', 'H36M_TO_LSP14', 'ROOT_JOINTS', 'convert_kps',
+    'get_mapping', 'get_flip_indices', 'get_keypoint_names', 'get_keypoint_num',
+    'get_root_indices', 'names_to_indices', 'resolve_convention', 'same_joints'
 ]
 
 SMPL_24 = [
@@ -141,6 +141,21 @@ FILE_CONVENTION_ALIASES: Dict[str, str] = {
     'lsp': 'lsp_14',
     'mpii': 'mpii_16',
     'mpi_inf_3dhp_test': 'mpi_inf_3dhp_17',
+}
+
+#: Root joint(s) of a convention: root-relative 3D keypoints subtract the mean of these joints.
+#: SPIN's sets (``smpl_49``, ``spin_24``, ``lsp_14``) have no pelvis of their own; their root is
+#: the midpoint of the two LSP hips (SPIN / mmhuman3d).
+ROOT_JOINTS: Dict[str, Tuple[str, ...]] = {
+    'smpl_24': ('pelvis', ),
+    'smpl_49': ('right_hip_extra', 'left_hip_extra'),
+    'spin_24': ('right_hip_extra', 'left_hip_extra'),
+    'lsp_14': ('right_hip_extra', 'left_hip_extra'),
+    'h36m_17': ('pelvis_extra', ),
+    'mpi_inf_3dhp_17': ('pelvis_extra', ),
+    'mpii_16': ('pelvis_extra', ),
+    'coco_17': ('right_hip_extra', 'left_hip_extra'),
+    'coco_19': ('right_hip_extra', 'left_hip_extra'),
 }
 
 #: PAPER.md's H36M-17 -> LSP-14 index list (3DPW / Human3.6M evaluation joints).
@@ -270,3 +285,22 @@ def names_to_indices(name: str, joints: Sequence[str]) -> List[int]:
     if missing:
         raise KeyError(f'Convention {name!r} has no joints {missing}')
     return [pos[j] for j in joints]
+
+
+def same_joints(name_a: str, name_b: str) -> bool:
+    """Whether two conventions list the same joints in the same order (compared by name)."""
+    return KEYPOINTS[_check_name(name_a)] == KEYPOINTS[_check_name(name_b)]
+
+
+def get_root_indices(name: str) -> List[int]:
+    """Indices of the root joint(s) of a convention (:data:`ROOT_JOINTS`).
+
+    Raises:
+        KeyError: The convention is unknown or has no root defined (the message lists those
+            that have one).
+    """
+    _check_name(name)
+    if name not in ROOT_JOINTS:
+        raise KeyError(f'Convention {name!r} has no root joint defined; conventions with a root: '
+                       f'{sorted(ROOT_JOINTS)}')
+    return names_to_indices(name, ROOT_JOINTS[name])

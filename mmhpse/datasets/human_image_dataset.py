@@ -8,8 +8,10 @@ from mmengine.dataset import BaseDataset
 
 from mmhpse.conventions import get_flip_indices, get_keypoint_names
 from mmhpse.registry import DATASETS
-from .human_data import HumanAnnotations
+from .human_data import AnnotationError, HumanAnnotations
 from .label_fraction import load_indices
+from .sample_filter import select_h36m_rows
+from .transforms.loading import last_bad_image
 
 __all__ = ['HumanImageDataset']
 
@@ -33,7 +35,8 @@ class HumanImageDataset(BaseDataset):
             name without extension.
         indices_file (str, optional): label-fraction index file (``.npy`` / ``.txt`` of rows of
             ``ann_file``, see :mod:`mmhpse.datasets.label_fraction`); only these rows are used.
-        test_mode (bool): no refetch on a failed sample.
+        test_mode (bool): no refetch on a failed sample: a sample that the pipeline skips (bad
+            image or box) raises an error naming the file and the sample.
         drop_invalid (bool): drop samples with bad annotations (counted, logged) instead of
             raising :class:`~mmhpse.datasets.human_data.AnnotationError`.
         cache_dir (str, optional): where compressed members are extracted (default: next to the
@@ -41,7 +44,12 @@ class HumanImageDataset(BaseDataset):
         data_root (str, optional): root joined to relative ``ann_file`` / prefixes.
         metainfo (dict, optional): extra meta information.
         indices (int | Sequence[int], optional): mmengine's subset argument, applied after
-            ``indices_file`` and ``drop_invalid``.
+            ``indices_file``, ``drop_invalid`` and ``sample_filter``.
+        sample_filter (dict, optional): Human3.6M selection read from the image paths, e.g.
+            protocol 2 of the authors' code: ``dict(subjects=['S9', 'S11'],
+            cameras=['60457274'], frame_stride=64)`` (see
+            :func:`~mmhpse.datasets.sample_filter.select_h36m_rows`; a path without the ids, or
+            a stride the file's frame grid cannot give, is an error naming the file).
         max_refetch (int): samples tried after a transform returned ``None`` (missing image).
         lazy_init (bool): defer reading ``ann_file`` to :meth:`full_init`.
     """
@@ -60,13 +68,15 @@ class HumanImageDataset(BaseDataset):
                  metainfo: Optional[dict] = None,
                  indices: Optional[Union[int, Sequence[int]]] = None,
                  max_refetch: int = 1000,
-                 lazy_init: bool = False):
+                 lazy_init: bool = False,
+                 sample_filter: Optional[dict] = None):
         names = get_keypoint_names(convention)  # KeyError listing the known conventions
         self.convention = convention
         self.dataset_name = dataset_name or osp.splitext(osp.basename(ann_file))[0]
         self.indices_file = indices_file
         self.drop_invalid = drop_invalid
         self.cache_dir = cache_dir
+        self.sample_filter = dict(sample_filter) if sample_filter else None
         self.annotations: Optional[HumanAnnotations] = None
         self._rows: Optional[np.ndarray] = None
         super().__init__(
@@ -81,18 +91,44 @@ class HumanImageDataset(BaseDataset):
         self._metainfo.update(metainfo or {})
 
     def full_init(self):
-        """Open and validate the annotation file; select rows (drop, index file, indices)."""
+        """Open and validate the annotation file; select rows (drop, index file, indices).
+
+        Raises:
+            AnnotationError: a bad file, or no sample left (naming the file and the step that
+                left none: mmengine's samplers would divide by zero later).
+        """
         if self._fully_initialized:
             return
         ann = HumanAnnotations(self.ann_file, self.cache_dir, self.drop_invalid)
         self.annotations = ann
         self._rows = None  # all kept rows, without an O(N) index array
+        if ann.num_raw == 0:
+            self._refuse_empty('the file holds no samples')
+        if ann.num_kept == 0:
+            self._refuse_empty(f'all {ann.num_raw} samples were dropped as invalid '
+                               '(drop_invalid=True)')
         if self.indices_file is not None:
             wanted = load_indices(self.indices_file, ann.num_raw)
             self._rows = wanted[~np.isin(wanted, ann.bad_rows)]
+            if not len(self._rows):
+                self._refuse_empty(f'the index file {self.indices_file} selects none of the '
+                                   f'{ann.num_kept} valid samples')
+        if self.sample_filter is not None:
+            key = 'image_path' if ann.fmt == 'humandata' else 'imgname'
+            self._rows = select_h36m_rows(ann.img_names, self._current_rows(),
+                                          self.sample_filter, self.ann_file, key)
+        # what evaluation protocols check at start (e.g. gendered GT needs the gender key)
+        gender_key = 'meta.gender' if ann.fmt == 'humandata' else 'gender'
+        self._metainfo.update(ann_file=self.ann_file,
+                              gender_key=gender_key if ann.gender_strings is not None else None)
         if self._indices is not None:
             self._rows = self._subset_rows(self._indices)
+            if not len(self._rows):
+                self._refuse_empty(f'indices={self._indices!r} selects none of the samples')
         self._fully_initialized = True
+
+    def _refuse_empty(self, why: str):
+        raise AnnotationError(f'{self.ann_file}: no sample to use: {why}')
 
     def _current_rows(self) -> np.ndarray:
         return self.annotations.rows if self._rows is None else self._rows
@@ -137,7 +173,27 @@ class HumanImageDataset(BaseDataset):
         info['img_path'] = osp.join(self.data_prefix.get('img', ''), info.pop('img_name'))
         info.update(sample_idx=idx, ann_idx=row, dataset_name=self.dataset_name,
                     keypoints_convention=self.convention)
+        info['convention'] = self.convention  # PackHumanInputs keeps it as metainfo
         return info
+
+    def __getitem__(self, idx: int) -> dict:
+        """The sample after the pipeline; in training mode a skipped sample (``None`` from the
+        pipeline) is replaced by another (mmengine's refetch), at test time it is an error."""
+        if not self.test_mode:
+            return super().__getitem__(idx)
+        if not self._fully_initialized:
+            self.full_init()
+        data = self.prepare_data(idx)
+        if data is None:
+            info = self.get_data_info(idx)
+            last = last_bad_image()
+            why = last[1] if last is not None and last[0] == info['img_path'] else \
+                'the pipeline returned None'
+            raise RuntimeError(
+                f'{self.ann_file}: test sample {idx} (row {info["ann_idx"]} of the file, image '
+                f'"{info["img_path"]}") cannot be used: {why}. Test sets are not thinned out '
+                'silently: fix the image or remove the sample from the file.')
+        return data
 
     def get_subset_(self, indices: Union[Sequence[int], int]) -> None:
         """Keep only the given samples (positions in this dataset)."""

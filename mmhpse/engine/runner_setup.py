@@ -129,10 +129,13 @@ def fix_inherited_collate_fn(cfg: Config) -> None:
 
 def merge_common_args(cfg: Config, config_path: str, work_dir: Optional[str], launcher: str,
                       cfg_options: Optional[dict]) -> Config:
-    """Apply ``--work-dir``, ``--launcher`` and ``--cfg-options`` the OpenMMLab way."""
+    """Apply ``--work-dir``, ``--launcher`` and ``--cfg-options`` the OpenMMLab way, then the
+    config's evaluation-protocol switches (:mod:`mmhpse.evaluation.protocol_switches`)."""
+    from mmhpse.evaluation.protocol_switches import apply_protocol_switches
     cfg.launcher = launcher
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+    apply_protocol_switches(cfg)  # e.g. pw3d_gt_gender reaches val and test evaluators alike
     fix_inherited_collate_fn(cfg)
     if work_dir is not None:
         cfg.work_dir = work_dir

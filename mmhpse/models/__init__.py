@@ -1,2 +1,2 @@
 # Each sub-package registers its modules on import.
-from . import backbones, body_models, estimators, heads, losses, selfsup  # noqa: F401
+from . import backbones, body_models, estimators, heads, losses  # noqa: F401

@@ -16,7 +16,7 @@ _FIELDS = {
     'gt_betas': (10, ),
     'has_smpl': (),
     'has_keypoints3d': (),
-    # predictions, written by the estimator's ``predict``
+    # predictions, written by the head's ``predict``
     'pred_pose': (24, 3, 3),  # rotation matrices
     'pred_betas': (10, ),
     'pred_cam': (3, ),
@@ -76,7 +76,9 @@ class HumanDataSample(BaseDataElement):
     Meta information (``metainfo``): ``img_path``, ``img_shape (H, W)`` of the crop,
     ``ori_shape``, ``center (2,)`` and ``scale (2,)`` of the crop box in original image pixels
     (width, height of the box, aspect ratio of the crop), ``rotation`` (degrees), ``flip``,
-    ``warp_mat (2, 3)`` (original image -> crop), ``gender``, ``sample_idx``, ``dataset_name``.
+    ``warp_mat (2, 3)`` (original image -> crop), ``gender``, ``sample_idx``, ``dataset_name``,
+    ``convention`` (keypoint convention of ``gt_keypoints2d`` / ``gt_keypoints3d``, e.g.
+    ``'smpl_49'``: the heads' losses and the metrics read it).
 
     mmengine's collate functions keep data samples as a list; use :meth:`stack` to batch a field.
 

@@ -139,8 +139,9 @@ class StudyRunner:
             if backbone:
                 cfg.model.backbone.init_cfg = dict(type=STRICT_INIT, checkpoint=backbone,
                                                    prefix='backbone.')
-            if s.frozen_backbone:
-                cfg.model.frozen_backbone = True
+            if s.frozen_backbone:  # mmpretrain ResNet: every stage frozen, BN in eval mode
+                cfg.model.backbone.frozen_stages = cfg.model.backbone.get('num_stages', 4)
+                cfg.model.backbone.norm_eval = True
             cfg.randomness = dict(seed=job.seed, deterministic=False)
 
         return edit

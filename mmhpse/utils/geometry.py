@@ -1,4 +1,9 @@
-"""Batched rotation helpers (torch): axis-angle, rotation matrices, 6-D rotations, SMPL mirroring.
+"""Rotation helpers that smplx and scipy do not provide: 6-D rotations, a differentiable
+matrix -> axis-angle map, SMPL mirroring.
+
+Axis-angle -> matrix is ``smplx.lbs.batch_rodrigues`` (torch) or
+``scipy.spatial.transform.Rotation`` (numpy). :func:`rotmat_to_axis_angle` stays here because the
+axis-angle pose loss needs its gradient, which scipy's numpy implementation cannot give.
 
 Conventions:
     * Rotation matrices act on column vectors (``x' = R @ x``).
@@ -12,60 +17,22 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from mmhpse.conventions import get_flip_indices
+
 __all__ = [
-    'axis_angle_to_rotmat', 'rotmat_to_axis_angle', 'rot6d_to_rotmat', 'rotmat_to_rot6d',
-    'rotmat_to_quaternion', 'flip_smpl_pose', 'SMPL_FLIP_PERM', 'SMPL_PARENTS'
+    'rotmat_to_axis_angle', 'rot6d_to_rotmat', 'rotmat_to_rot6d', 'flip_smpl_pose',
+    'SMPL_FLIP_PERM', 'SMPL_PARENTS'
 ]
 
 #: Parent of each of SMPL's 24 joints (-1 for the root), as in the official ``kintree_table``.
 SMPL_PARENTS = (-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19, 20, 21)
 
 #: Left/right permutation of SMPL's 24 joints: joint ``i`` of a mirrored body is joint
-#: ``SMPL_FLIP_PERM[i]`` of the original.
-SMPL_FLIP_PERM = (0, 2, 1, 3, 5, 4, 6, 8, 7, 9, 11, 10, 12, 14, 13, 15, 17, 16, 19, 18, 21, 20, 23,
-                  22)
-
-_SMALL_ANGLE2 = 1e-8
+#: ``SMPL_FLIP_PERM[i]`` of the original (from the joint names of ``smpl_24``).
+SMPL_FLIP_PERM = tuple(get_flip_indices('smpl_24'))
 
 
-def _skew(v: torch.Tensor) -> torch.Tensor:
-    """Cross-product matrices.
-
-    Args:
-        v (Tensor): ``(..., 3)``.
-
-    Returns:
-        Tensor: ``(..., 3, 3)`` with ``skew(v) @ u == cross(v, u)``.
-    """
-    x, y, z = v.unbind(-1)
-    zero = torch.zeros_like(x)
-    return torch.stack([zero, -z, y, z, zero, -x, -y, x, zero], dim=-1).reshape(v.shape + (3, ))
-
-
-def axis_angle_to_rotmat(axis_angle: torch.Tensor) -> torch.Tensor:
-    """Rodrigues' formula, numerically safe (and differentiable) at zero angle.
-
-    Args:
-        axis_angle (Tensor): ``(..., 3)`` axis-angle vectors.
-
-    Returns:
-        Tensor: ``(..., 3, 3)`` rotation matrices.
-    """
-    if axis_angle.shape[-1] != 3:
-        raise ValueError(f'axis_angle must have shape (..., 3), got {tuple(axis_angle.shape)}')
-    theta2 = (axis_angle * axis_angle).sum(-1)
-    small = theta2 < _SMALL_ANGLE2
-    safe2 = torch.where(small, torch.ones_like(theta2), theta2)
-    theta = safe2.sqrt()
-    # sin(t)/t and (1 - cos t)/t^2 with their Taylor series near 0.
-    a = torch.where(small, 1 - theta2 / 6, torch.sin(theta) / theta)
-    b = torch.where(small, 0.5 - theta2 / 24, (1 - torch.cos(theta)) / safe2)
-    k = _skew(axis_angle)
-    eye = torch.eye(3, dtype=axis_angle.dtype, device=axis_angle.device).expand(k.shape)
-    return eye + a[..., None, None] * k + b[..., None, None] * (k @ k)
-
-
-def rotmat_to_quaternion(rotmat: torch.Tensor) -> torch.Tensor:
+def _rotmat_to_quaternion(rotmat: torch.Tensor) -> torch.Tensor:
     """Rotation matrices to unit quaternions ``(w, x, y, z)`` with ``w >= 0`` (Shepperd's method).
 
     Args:
@@ -112,7 +79,7 @@ def rotmat_to_axis_angle(rotmat: torch.Tensor) -> torch.Tensor:
     Returns:
         Tensor: ``(..., 3)``.
     """
-    q = rotmat_to_quaternion(rotmat)
+    q = _rotmat_to_quaternion(rotmat)
     w, v = q[..., 0], q[..., 1:]
     n = v.norm(dim=-1)
     small = n < 1e-6

@@ -25,7 +25,6 @@ model = dict(
               smpl_mean_params=body_model_dir + '/smpl_mean_params.npz'),
     body_model=dict(type='SMPL', model_path=body_model_dir + '/smpl', gender='neutral',
                     joint_regressor_extra=body_model_dir + '/J_regressor_extra.npy'),
-    focal_length=5000.,
     img_res=(64, 48))
 test_pipeline = [
     dict(type='LoadHumanImage'),

@@ -52,11 +52,11 @@ def test_paper_recipe():
     assert ds.partition == [0.5, 0.5]
     assert [d['dataset_name'] for d in ds.datasets] == ['h36m', 'coco']
     assert cfg.val_dataloader.dataset.dataset_name == 'pw3d'
-    weights = {k: cfg.model[f'loss_{k}'].loss_weight for k in
+    weights = {k: cfg.model.head[f'loss_{k}'].loss_weight for k in
                ('keypoints3d', 'smpl_joints', 'keypoints2d', 'smpl_pose', 'smpl_betas')}
     assert weights == dict(keypoints3d=1., smpl_joints=1., keypoints2d=0.1, smpl_pose=1.,
                            smpl_betas=1.)
-    assert all(cfg.model[f'loss_{k}'].loss_type == 'l1' for k in weights)
+    assert all(cfg.model.head[f'loss_{k}'].loss_type == 'l1' for k in weights)
     assert cfg.default_scope == 'mmhpse' and cfg.default_hooks.checkpoint.interval == 5
 
 
@@ -81,3 +81,10 @@ def test_base_models_build(name, surrogate_body_model_dir):
     assert out['pred_pose'].shape == (1, 24, 3, 3)
     if name != 'hmr_resnet50.py':
         assert out['pred_segm_mask'].shape == (1, 25, 56, 56)  # 24 parts + background at 1/4
+    # the head's losses come from the config; HMR keeps the paper's terms and weights
+    paper = Config.fromfile(osp.join(ROOT, '..', '_base_', 'models', 'pare_resnet50.py'))
+    terms = {k: v for k, v in paper.model.head.items() if k.startswith('loss_')}
+    if name == 'hmr_resnet50.py':
+        assert {k: v for k, v in cfg.model.head.items() if k.startswith('loss_')} == terms
+    assert set(model.head.losses) == {k[5:] for k, v in cfg.model.head.items()
+                                      if k.startswith('loss_') and v is not None}

@@ -160,23 +160,6 @@ def test_ssl_config_train_steps(method, pattern, data_kind, data, tmp_path):
         assert runner.message_hub.get_scalar('train/valid_ratio').current() > 0
 
 
-def test_coco_person_crops_dataset(data):
-    from mmpretrain.registry import DATASETS
-    from mmengine.registry import DefaultScope
-
-    import mmhpse.datasets.coco_person_crops  # noqa: F401
-    with DefaultScope.overwrite_default_scope('mmpretrain'):
-        ds = DATASETS.build(dict(type='CocoPersonCrops', data_root=str(data / 'coco'),
-                                 ann_file='person_keypoints.json', data_prefix='images/',
-                                 pipeline=[dict(type='LoadImageFromFile'),
-                                           dict(type='CropPersonBox', padding=1.25)]))
-    assert len(ds) == 9  # the crowd box is left out
-    sample = ds[0]
-    # box (40, 30, 60, 180) x1.25 around its centre (70, 120) -> [32.5, 107.5] x [7.5, 232.5]
-    np.testing.assert_array_equal(sample['person_crop_box'], [32, 7, 108, 233])
-    assert sample['img'].shape == (226, 76, 3)
-
-
 def _pose_tiny(cfg, num_joints):
     cfg.model.backbone.update(depth=18, base_channels=8, stem_channels=8)
     cfg.model.head.update(in_channels=C5, out_channels=num_joints,

@@ -26,7 +26,6 @@ model = dict(
               smpl_mean_params=f'{{body_model_dir}}/smpl_mean_params.npz'),
     body_model=dict(type='SMPL', model_path=f'{{body_model_dir}}/smpl', gender='neutral',
                     joint_regressor_extra=f'{{body_model_dir}}/J_regressor_extra.npy'),
-    focal_length=5000.,
     img_res=(64, 48))
 test_dataloader = dict(dataset=dict(type='HumanImageDataset', pipeline=[
     dict(type='LoadHumanImage'),
@@ -92,7 +91,7 @@ def _expected_projection(demo_run):
     sample = inference_mesh_model(model, demo_run['img'], np.array([BOX], np.float32))[0]
     h, w = sample.img_shape
     crop_px = perspective_projection(sample.pred_vertices[None], sample.pred_transl[None],
-                                     model.focal_length, (w / 2, h / 2))[0].numpy()
+                                     model.head.camera.focal_length, (w / 2, h / 2))[0].numpy()
     inv = cv2.invertAffineTransform(np.asarray(sample.warp_mat, np.float64))
     return crop_px @ inv[:, :2].T + inv[:, 2], sample, model
 
@@ -138,7 +137,7 @@ def test_overlay_differs_where_the_mesh_projects(demo_run):
     far[max(y0, 0):y1 + 1, max(x0, 0):x1 + 1] = False
     assert far.any() and not changed[far].any()
     # the drawn area is the silhouette of the projected triangles (rasterised here by brute force)
-    silhouette = _rasterise(pix, np.asarray(model.body_model.faces), (h, w))
+    silhouette = _rasterise(pix, np.asarray(model.head.body_model.faces), (h, w))
     iou = (silhouette & changed).sum() / (silhouette | changed).sum()
     assert iou > 0.98, iou  # a one-pixel shift gives about 0.92
 
@@ -151,9 +150,9 @@ def test_side_view_and_obj(demo_run):
 
     _, sample, model = _expected_projection(demo_run)
     mesh = trimesh.load(str(demo_run['out'] / 'person.obj'), process=False)
-    num_v = model.body_model.num_vertices
+    num_v = model.head.body_model.num_vertices
     assert mesh.vertices.shape == (num_v, 3)
-    np.testing.assert_array_equal(mesh.faces, model.body_model.faces)
+    np.testing.assert_array_equal(mesh.faces, model.head.body_model.faces)
     np.testing.assert_allclose(mesh.vertices, sample.pred_vertices.numpy(), atol=1e-6)
 
 

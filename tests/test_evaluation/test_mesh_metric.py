@@ -1,7 +1,6 @@
 """MeshMetric end to end on data samples with the surrogate body model."""
 import logging
 import os.path as osp
-import shutil
 
 import numpy as np
 import pytest
@@ -49,10 +48,11 @@ def _body_cfg(d):
     return dict(type='SMPL', model_path=osp.join(d, 'smpl'))
 
 
-def _samples(scene, pred_vertices, keypoints3d=None):
+def _samples(scene, pred_vertices, keypoints3d=None, convention='smpl_49'):
     out = []
     for i, gender in enumerate(GENDERS):
-        s = HumanDataSample(metainfo=dict(sample_idx=i, gender=gender, img_path=f'img_{i}.jpg'))
+        s = HumanDataSample(metainfo=dict(sample_idx=i, gender=gender, img_path=f'img_{i}.jpg',
+                                          convention=convention))
         s.gt_pose = torch.from_numpy(scene['pose'][i])
         s.gt_betas = torch.from_numpy(scene['betas'][i])
         s.has_smpl = torch.tensor(True)
@@ -83,7 +83,7 @@ class _Records(logging.Handler):
 
 
 def test_3dpw_perfect_prediction_is_zero_with_gendered_gt(scene):
-    metric = MeshMetric(dataset='3dpw', body_model=_body_cfg(scene['dir']), gt_gender=True)
+    metric = MeshMetric(dataset='3dpw', body_model=_body_cfg(scene['dir']), gt_gender='gendered')
     res = _evaluate(metric, _samples(scene, scene['gendered']))
     assert set(res) == {'3dpw/mpjpe', '3dpw/pa-mpjpe', '3dpw/pve'}
     assert max(res.values()) < 1e-3
@@ -98,7 +98,7 @@ def test_3dpw_against_brute_force_protocol(scene):
         np.linalg.norm((pred[i] - pred_j[i, 0]) - (gt[i] - gt_j[i, 0]), axis=1).mean()
         for i in range(len(gt))
     ])
-    metric = MeshMetric(dataset='3dpw', body_model=_body_cfg(scene['dir']), gt_gender=True)
+    metric = MeshMetric(dataset='3dpw', body_model=_body_cfg(scene['dir']), gt_gender='gendered')
     res = _evaluate(metric, _samples(scene, scene['pred']))
     assert res['3dpw/mpjpe'] > 10.  # a real error, in mm
     assert res['3dpw/mpjpe'] == pytest.approx(ref_mpjpe * 1000., abs=1e-3)
@@ -113,7 +113,7 @@ def test_translated_prediction_after_pelvis_centring(scene):
     per, _ = mpvpe(moved.astype(np.float64), scene['gendered'].astype(np.float64))
     np.testing.assert_allclose(per, np.linalg.norm(shift[:, 0], axis=1), rtol=1e-5)
     # ... and the protocol's pelvis centring removes it
-    metric = MeshMetric(dataset='3dpw', body_model=_body_cfg(scene['dir']), gt_gender=True)
+    metric = MeshMetric(dataset='3dpw', body_model=_body_cfg(scene['dir']), gt_gender='gendered')
     res = _evaluate(metric, _samples(scene, moved))
     assert max(res.values()) < 1e-3
 
@@ -124,31 +124,32 @@ def test_gendered_switch_changes_gt_and_log_says_which(scene):
     logger.addHandler(handler)
     try:
         gendered = _evaluate(
-            MeshMetric(dataset='3dpw', body_model=_body_cfg(scene['dir']), gt_gender=True),
+            MeshMetric(dataset='3dpw', body_model=_body_cfg(scene['dir']), gt_gender='gendered'),
             _samples(scene, scene['gendered']))
         neutral = _evaluate(
-            MeshMetric(dataset='3dpw', body_model=_body_cfg(scene['dir']), gt_gender=False),
+            MeshMetric(dataset='3dpw', body_model=_body_cfg(scene['dir']), gt_gender='neutral'),
             _samples(scene, scene['gendered']))
         neutral_perfect = _evaluate(
-            MeshMetric(dataset='3dpw', body_model=_body_cfg(scene['dir']), gt_gender=False),
+            MeshMetric(dataset='3dpw', body_model=_body_cfg(scene['dir']), gt_gender='neutral'),
             _samples(scene, scene['neutral']))
     finally:
         logger.removeHandler(handler)
     assert gendered['3dpw/pve'] < 1e-3 and neutral_perfect['3dpw/pve'] < 1e-3
     assert neutral['3dpw/pve'] > 1.  # the male/female samples now differ from their GT
     log = '\n'.join(handler.messages)
-    assert 'GT meshes from the gendered (per-sample GT gender) SMPL model (gt_gender=True)' in log
-    assert 'GT meshes from the neutral SMPL model (gt_gender=False)' in log
+    assert "GT meshes from the gendered (per-sample GT gender) SMPL model (gt_gender='gendered')" \
+        in log
+    assert "GT meshes from the neutral SMPL model (gt_gender='neutral')" in log
 
 
 def test_prediction_from_parameters_equals_prediction_from_vertices(scene):
-    from mmhpse.utils.geometry import axis_angle_to_rotmat
+    from smplx.lbs import batch_rodrigues
     samples = _samples(scene, scene['neutral'])
     for i, s in enumerate(samples):
         del s.pred_vertices
-        s.pred_pose = axis_angle_to_rotmat(torch.from_numpy(scene['pose'][i]))
+        s.pred_pose = batch_rodrigues(torch.from_numpy(scene['pose'][i]).reshape(-1, 3))
         s.pred_betas = torch.from_numpy(scene['betas'][i])
-    metric = MeshMetric(dataset='3dpw', body_model=_body_cfg(scene['dir']), gt_gender=False)
+    metric = MeshMetric(dataset='3dpw', body_model=_body_cfg(scene['dir']), gt_gender='neutral')
     assert max(_evaluate(metric, samples).values()) < 1e-3
 
 
@@ -203,36 +204,60 @@ def test_h36m_without_gt_pelvis_names_the_sample(scene):
         _evaluate(metric, _samples(scene, scene['gendered'], kps))
 
 
-def test_mupots_needs_a_regressor(scene, tmp_path):
-    with pytest.raises(FileNotFoundError, match='J_regressor_mi_smpl.npy'):
-        MeshMetric(dataset='mupots', body_model=_body_cfg(scene['dir']))
-    folder = tmp_path / 'body_models'
-    shutil.copytree(scene['dir'], folder)
-    rng = np.random.default_rng(2)
-    reg = rng.random((19, scene['gendered'].shape[1])) ** 8  # 19 rows: the first 17 are used
-    reg /= reg.sum(1, keepdims=True)
-    np.save(folder / 'J_regressor_mi_smpl.npy', reg)
-    j17 = {k: np.einsum('jv,nvc->njc', reg[:17], scene[k].astype(np.float64))
-           for k in ('pred', 'gendered')}
-    kps = np.concatenate([j17['gendered'], np.ones((len(GENDERS), 17, 1))], axis=-1)
-    metric = MeshMetric(dataset='mupots', body_model=_body_cfg(str(folder)),
-                        gt_convention='mpi_inf_3dhp_17')
-    res = _evaluate(metric, _samples(scene, scene['pred'], kps))
-    ref_mpjpe, ref_pa = protocol_errors(j17['pred'], j17['gendered'], 14, list(range(17)))
-    assert set(res) == {'mupots/mpjpe', 'mupots/pa-mpjpe'}
-    assert res['mupots/mpjpe'] == pytest.approx(ref_mpjpe * 1000., abs=1e-3)
-    assert res['mupots/pa-mpjpe'] == pytest.approx(ref_pa * 1000., abs=1e-3)
-
-
 def test_bad_samples_are_named(scene):
     samples = _samples(scene, scene['gendered'])
     samples[1].set_metainfo(dict(gender='x'))
-    metric = MeshMetric(dataset='3dpw', body_model=_body_cfg(scene['dir']))
+    metric = MeshMetric(dataset='3dpw', body_model=_body_cfg(scene['dir']), gt_gender=True)
     with pytest.raises(ValueError, match=r'sample_idx=1 img_path=img_1.jpg: "gender" is \'x\''):
         _evaluate(metric, samples)
     samples = _samples(scene, scene['gendered'])
     samples[4].has_smpl = torch.tensor(False)
     with pytest.raises(ValueError, match='sample_idx=4 .*has_smpl is False'):
-        _evaluate(MeshMetric(dataset='3dpw', body_model=_body_cfg(scene['dir'])), samples)
+        _evaluate(MeshMetric(dataset='3dpw', body_model=_body_cfg(scene['dir']),
+                             gt_gender='neutral'), samples)
     with pytest.raises(KeyError, match="unknown dataset 'pw3d'; known: "):
         MeshMetric(dataset='pw3d', body_model=_body_cfg(scene['dir']))
+
+
+def test_keypoint_convention_comes_from_the_samples(scene):
+    """The same GT joints stored in two conventions give the same errors; a sample without
+    its convention is named."""
+    kps = _h36m_keypoints(scene, scene['gendered'])
+    as_h36m, _ = convert_kps(kps, 'smpl_49', 'h36m_17')
+    ref = _evaluate(MeshMetric(dataset='h36m_p2', body_model=_body_cfg(scene['dir'])),
+                    _samples(scene, scene['pred'], kps))
+    res = _evaluate(MeshMetric(dataset='h36m_p2', body_model=_body_cfg(scene['dir'])),
+                    _samples(scene, scene['pred'], as_h36m, convention='h36m_17'))
+    assert res['h36m/mpjpe'] > 10.
+    assert res == pytest.approx(ref, abs=1e-9)
+    samples = _samples(scene, scene['pred'], kps)
+    samples[2] = samples[2].clone()
+    samples[2].set_metainfo(dict(convention='smpl_24'))  # 24 joints: the 49 stored do not fit
+    with pytest.raises(ValueError, match=r'sample_idx=2 .*"gt_keypoints3d" of shape \(49, 4\) '
+                       r"is not \(K, 4\) in convention 'smpl_24'"):
+        _evaluate(MeshMetric(dataset='h36m_p2', body_model=_body_cfg(scene['dir'])), samples)
+    samples = _samples(scene, scene['pred'], kps)
+    del samples[0].convention
+    with pytest.raises(KeyError, match='sample_idx=0 .*no metainfo "convention"'):
+        _evaluate(MeshMetric(dataset='h36m_p2', body_model=_body_cfg(scene['dir'])), samples)
+
+
+def test_gendered_gt_of_a_file_without_genders_fails_at_start(scene, tmp_path):
+    """The loop hands the dataset's metainfo over before the first batch: a file without
+    genders stops a gendered 3DPW protocol there, naming the file and the key."""
+    from mmhpse.datasets import HumanImageDataset
+    path = str(tmp_path / 'pw3d_test.npz')
+    n = 3
+    np.savez(path, imgname=np.array(['a.jpg', 'b.jpg', 'c.jpg']), center=np.full((n, 2), 50.),
+             scale=np.ones(n), part=np.zeros((n, 24, 3)), pose=np.zeros((n, 72)),
+             shape=np.zeros((n, 10)))
+    meta = HumanImageDataset(ann_file=path).metainfo
+    evaluator = Evaluator(MeshMetric(dataset='3dpw', body_model=_body_cfg(scene['dir']),
+                                     gt_gender='gendered'))
+    with pytest.raises(ValueError, match=r'gendered GT meshes: .*pw3d_test.npz has no per-sample '
+                       r'gender \(HumanData key "meta.gender", SPIN key "gender"\)'):
+        evaluator.dataset_meta = meta
+    Evaluator(MeshMetric(dataset='3dpw', body_model=_body_cfg(scene['dir']),
+                         gt_gender='neutral')).dataset_meta = meta  # neutral needs none
+    with pytest.raises(ValueError, match=r'needs gt_gender .*pw3d_gt_gender'):
+        MeshMetric(dataset='3dpw', body_model=_body_cfg(scene['dir']))

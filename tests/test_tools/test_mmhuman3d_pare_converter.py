@@ -151,3 +151,28 @@ def test_unknown_and_bad_keys():
     del src['head.init_cam']
     with pytest.raises(KeyError, match='head.init_cam'):
         conv.convert_state_dict(src)
+
+
+def test_converted_checkpoint_loads_strictly_into_the_config_model(surrogate_body_model_dir):
+    """The whole estimator of pare_hrnet_w32.py (head with body model, camera and losses): its
+    state dict is exactly the converted keys (the SMPL buffers are not part of it)."""
+    from mmengine.config import Config
+
+    from mmhpse.registry import MODELS
+    from mmhpse.utils import register_all_modules
+    register_all_modules()
+    cfg = Config.fromfile(osp.join(osp.dirname(_TOOL), '..', '..', 'configs', '_base_', 'models',
+                                   'pare_hrnet_w32.py')).model
+    cfg.body_model.model_path = osp.join(surrogate_body_model_dir, 'smpl')
+    cfg.body_model.joint_regressor_extra = osp.join(surrogate_body_model_dir,
+                                                    'J_regressor_extra.npy')
+    cfg.head.smpl_mean_params = osp.join(surrogate_body_model_dir, 'smpl_mean_params.npz')
+    model = MODELS.build(cfg)
+    backbone = {f'backbone.{k}': v.shape for k, v in model.backbone.state_dict().items()}
+    src = _random({**backbone, **mmhuman3d_hrnet_extra_shapes(), **mmhuman3d_head_shapes()})
+    src['body_model_train.v_template'] = torch.zeros(6890, 3)
+    converted = conv.convert_state_dict(src)
+    assert not [k for k in model.state_dict() if 'body_model' in k]
+    model.load_state_dict(converted, strict=True)
+    torch.testing.assert_close(model.head.part_final.weight,
+                               src['head.keypoint_final_layer.weight'])

@@ -2,9 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from mmhpse.utils.geometry import (SMPL_FLIP_PERM, SMPL_PARENTS, axis_angle_to_rotmat,
+from mmhpse.conventions import KEYPOINTS
+from mmhpse.utils.geometry import (SMPL_FLIP_PERM, SMPL_PARENTS, _rotmat_to_quaternion,
                                    flip_smpl_pose, rot6d_to_rotmat, rotmat_to_axis_angle,
-                                   rotmat_to_quaternion, rotmat_to_rot6d)
+                                   rotmat_to_rot6d)
 
 Rotation = pytest.importorskip('scipy.spatial.transform').Rotation
 
@@ -17,16 +18,10 @@ def _random_axis_angle(n, seed=0, max_angle=np.pi):
     return axis * angle
 
 
-def test_axis_angle_to_rotmat_matches_scipy():
-    aa = _random_axis_angle(200)
-    aa[:3] = [[0, 0, 0], [1e-6, 0, 0], [0, 0, np.pi]]  # zero, tiny and half-turn angles
-    ref = Rotation.from_rotvec(aa).as_matrix()
-    out = axis_angle_to_rotmat(torch.from_numpy(aa))
-    assert out.shape == (200, 3, 3)
-    np.testing.assert_allclose(out.numpy(), ref, atol=1e-12)
-    # arbitrary leading dims
-    out2 = axis_angle_to_rotmat(torch.from_numpy(aa).reshape(10, 20, 3))
-    np.testing.assert_allclose(out2.reshape(200, 3, 3).numpy(), ref, atol=1e-12)
+def _rotmat(aa):
+    """scipy's axis-angle -> matrix of a ``(..., 3)`` tensor (the reference here)."""
+    mats = Rotation.from_rotvec(aa.detach().reshape(-1, 3).numpy()).as_matrix()
+    return torch.from_numpy(mats).reshape(aa.shape + (3, )).to(aa.dtype)
 
 
 def test_rotmat_to_axis_angle_matches_scipy_and_round_trips():
@@ -45,7 +40,7 @@ def test_rotmat_to_axis_angle_matches_scipy_and_round_trips():
 
 def test_rotmat_to_quaternion_matches_scipy():
     mats = Rotation.from_rotvec(_random_axis_angle(100, seed=2)).as_matrix()
-    q = rotmat_to_quaternion(torch.from_numpy(mats)).numpy()
+    q = _rotmat_to_quaternion(torch.from_numpy(mats)).numpy()
     ref = Rotation.from_matrix(mats).as_quat()[:, [3, 0, 1, 2]]  # scipy is (x, y, z, w)
     ref *= np.sign(ref[:, :1])
     np.testing.assert_allclose(q, ref, atol=1e-12)
@@ -75,16 +70,26 @@ def test_rot6d_round_trip_and_gram_schmidt():
                                torch.zeros(2, 7, dtype=torch.float64))
 
 
-def test_axis_angle_gradient_finite_at_zero():
-    aa = torch.zeros(4, 3, dtype=torch.float64, requires_grad=True)
-    axis_angle_to_rotmat(aa).sum().backward()
-    assert torch.isfinite(aa.grad).all()
-    assert torch.autograd.gradcheck(axis_angle_to_rotmat,
-                                    (torch.randn(3, 3, dtype=torch.float64, requires_grad=True), ))
+def test_rotmat_to_axis_angle_gradient():
+    """The axis-angle pose loss back-propagates through it (scipy's numpy version cannot)."""
+    aa = torch.from_numpy(_random_axis_angle(4, seed=5, max_angle=3.))
+    mats = _rotmat(aa).requires_grad_(True)
+    assert torch.autograd.gradcheck(rotmat_to_axis_angle, (mats, ))
+    eye = torch.eye(3, dtype=torch.float64)[None].requires_grad_(True)
+    rotmat_to_axis_angle(eye).sum().backward()  # zero angle: finite gradient
+    assert torch.isfinite(eye.grad).all()
 
 
 def test_flip_permutation_matches_smpl_tree():
     perm = np.array(SMPL_FLIP_PERM)
+    # the literal permutation of SMPL's left/right joints (from the names of smpl_24)
+    assert SMPL_FLIP_PERM == (0, 2, 1, 3, 5, 4, 6, 8, 7, 9, 11, 10, 12, 14, 13, 15, 17, 16, 19, 18,
+                              21, 20, 23, 22)
+    swap = {'left': 'right', 'right': 'left'}
+    names = KEYPOINTS['smpl_24']
+    for j in range(24):
+        mirrored = '_'.join(swap.get(t, t) for t in names[j].split('_'))
+        assert names[perm[j]] == mirrored
     assert sorted(perm) == list(range(24))
     np.testing.assert_array_equal(perm[perm], np.arange(24))  # an involution
     # parents of mirrored joints are the mirrored parents
@@ -96,8 +101,8 @@ def test_flip_smpl_pose_is_reflection_conjugate():
     aa = torch.from_numpy(_random_axis_angle(2 * 24, seed=4)).reshape(2, 24, 3)
     flipped = flip_smpl_pose(aa)
     s = torch.diag(torch.tensor([-1., 1., 1.], dtype=torch.float64))
-    expected = s @ axis_angle_to_rotmat(aa) @ s
-    torch.testing.assert_close(axis_angle_to_rotmat(flipped), expected[:, list(SMPL_FLIP_PERM)])
+    expected = s @ _rotmat(aa) @ s
+    torch.testing.assert_close(_rotmat(flipped), expected[:, list(SMPL_FLIP_PERM)])
     # flat (B, 72) input, numpy input, and involution
     torch.testing.assert_close(flip_smpl_pose(aa.reshape(2, 72)), flipped.reshape(2, 72))
     np.testing.assert_allclose(flip_smpl_pose(aa.numpy()), flipped.numpy())
@@ -107,8 +112,8 @@ def test_flip_smpl_pose_is_reflection_conjugate():
 
 
 def test_shape_errors():
-    with pytest.raises(ValueError, match='axis_angle'):
-        axis_angle_to_rotmat(torch.zeros(4))
+    with pytest.raises(ValueError, match='rotmat'):
+        rotmat_to_axis_angle(torch.zeros(3, 3, 2))
     with pytest.raises(ValueError, match='rot6d'):
         rot6d_to_rotmat(torch.zeros(3, 5))
     with pytest.raises(ValueError, match='rotmat'):

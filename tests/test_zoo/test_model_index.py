@@ -1,7 +1,11 @@
 """The model zoo: ``model-index.yml`` -> ``configs/<recipe>/metafile.yml`` -> configs and weights.
 
 Data-driven: recipe folders are discovered (every folder under ``configs/`` that holds a ``.py``
-config, except ``_base_`` and ``studies``), so folders added later are covered. The checks are
+config, except ``_base_`` and ``studies``), so folders added later are covered. A recipe's
+``benchmarks/`` sub-folder (mmpretrain's layout: the downstream configs of that pre-training) belongs
+to the recipe: its README and metafile cover it, and its configs' links are checked with the
+recipe's. Benchmark configs consume pre-trained weights; they are not candidates for producing
+them. The checks are
 functions that return a list of problems; each is also run on small broken zoos written to a
 temporary folder, which proves that it catches what it is meant to catch.
 
@@ -31,6 +35,7 @@ import yaml
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 EXCLUDED = ('_base_', 'studies')
+BENCHMARKS = 'benchmarks'
 _URL = re.compile(r'^https?://[^\s/]+\.[^\s/]+/\S+$')
 _SCHEME = re.compile(r'^[a-z][a-z0-9+.-]*://')
 _PUBLISHED = re.compile(r'^(?P<config>.+)_\d{8}-[0-9a-f]{8}\.pth$')
@@ -46,9 +51,20 @@ def recipe_folders(root):
         if osp.relpath(dirpath, configs).split(os.sep)[0] in EXCLUDED:
             dirnames[:] = []
             continue
-        if dirpath != configs and any(f.endswith('.py') for f in filenames):
+        if dirpath != configs and osp.basename(dirpath) != BENCHMARKS and any(
+                f.endswith('.py') for f in filenames):
             found.append(rel)
     return sorted(found)
+
+
+def recipe_configs(root, folder):
+    """``.py`` configs (relative to ``root``) of a recipe folder and of its ``benchmarks/``."""
+    paths = []
+    for sub in (folder, osp.join(folder, BENCHMARKS)):
+        if osp.isdir(osp.join(root, sub)):
+            paths += [osp.join(sub, f) for f in sorted(os.listdir(osp.join(root, sub)))
+                      if f.endswith('.py')]
+    return paths
 
 
 def load_index(root):
@@ -89,9 +105,11 @@ def check_index(root):
 
 
 def check_models(root):
-    """Each model has a unique Name, an existing Config and Weights that is a URL or absent."""
+    """Each model has a unique Name, an existing Config and Weights that is a URL or absent;
+    the ``Downstream`` names of a model are models of the zoo."""
     problems, names = [], {}
-    for meta, model in load_models(root, load_index(root)):
+    models = load_models(root, load_index(root))
+    for meta, model in models:
         name = model.get('Name')
         if not name:
             problems.append(f'{meta}: a model has no Name')
@@ -105,6 +123,11 @@ def check_models(root):
         if weights is not None and not (isinstance(weights, str) and _URL.match(weights)):
             problems.append(f'{meta}: model {name}: Weights {weights!r} is not a URL '
                             '(leave Weights out until the file is published)')
+    for meta, model in models:
+        for down in model.get('Downstream') or []:
+            if down not in names:
+                problems.append(f'{meta}: model {model.get("Name")}: Downstream {down} is not a '
+                                'model of the zoo')
     return problems
 
 
@@ -163,15 +186,14 @@ def check_links(root):
     """Every local checkpoint a recipe config names comes from a config listed in the zoo."""
     from mmengine.config import Config
     models = load_models(root, load_index(root))
+    # producers of pre-trained weights: the recipes, not their benchmarks/ (downstream) configs
     zoo_configs = {osp.splitext(osp.basename(m['Config']))[0]: m['Config']
-                   for _, m in models if m.get('Config')}
+                   for _, m in models if m.get('Config')
+                   and BENCHMARKS not in osp.normpath(m['Config']).split(os.sep)[:-1]}
     zoo_weights = {m['Weights']: m.get('Config') for _, m in models if m.get('Weights')}
     problems = []
     for folder in recipe_folders(root):
-        for fname in sorted(os.listdir(osp.join(root, folder))):
-            if not fname.endswith('.py'):
-                continue
-            path = osp.join(folder, fname)
+        for path in recipe_configs(root, folder):
             try:
                 cfg = Config.fromfile(osp.join(root, path), import_custom_modules=False)
             except Exception as err:  # a config that does not parse is a broken zoo entry
@@ -229,6 +251,8 @@ def good_zoo(tmp_path):
     root = str(tmp_path)
     _write(root, 'configs/_base_/models/base.py', 'x = 1\n')
     _write(root, 'configs/pre/pre_r50.py', PRE_CFG)
+    _write(root, 'configs/pre/benchmarks/ft_pre_r50.py', FT_CFG.format(
+        ckpt='checkpoints/pre_r50.pth', load_from=None))  # no README / metafile of its own
     _write(root, 'configs/pre/README.md', '# pre\n')
     _write(root, 'configs/pre/metafile.yml', METAFILE.format(
         name='pre_r50', config='configs/pre/pre_r50.py',
@@ -249,6 +273,34 @@ def good_zoo(tmp_path):
     _write(root, 'model-index.yml',
            'Import:\n  - configs/pre/metafile.yml\n  - configs/ft/metafile.yml\n')
     return root
+
+
+def test_benchmark_configs_do_not_produce_backbones(good_zoo):
+    # a benchmark listed in the zoo whose name also contains the short name's tokens
+    _write(good_zoo, 'configs/pre/metafile.yml', METAFILE.format(
+        name='pre_r50', config='configs/pre/pre_r50.py', weights='') + (
+            '  - Name: ft_pre_r50\n    In Collection: Demo\n'
+            '    Config: configs/pre/benchmarks/ft_pre_r50.py\n'))
+    assert check_models(good_zoo) == [] and check_links(good_zoo) == []
+
+
+def test_benchmarks_belong_to_their_recipe(good_zoo):
+    assert recipe_configs(good_zoo, 'configs/pre') == [
+        'configs/pre/pre_r50.py', 'configs/pre/benchmarks/ft_pre_r50.py']
+    _write(good_zoo, 'configs/pre/benchmarks/ft_bad.py', FT_CFG.format(
+        ckpt='work_dirs/other_r50/backbone.pth', load_from=None))
+    assert check_links(good_zoo) == [
+        'configs/pre/benchmarks/ft_bad.py: pre-trained checkpoint work_dirs/other_r50/backbone.pth '
+        'does not come from a config listed in the zoo'
+    ]
+
+
+def test_check_models_catches_unknown_downstream(good_zoo):
+    _write(good_zoo, 'configs/pre/metafile.yml', METAFILE.format(
+        name='pre_r50', config='configs/pre/pre_r50.py',
+        weights='    Downstream: [ft_r50, ft_gone]\n'))
+    assert check_models(good_zoo) == [
+        'configs/pre/metafile.yml: model pre_r50: Downstream ft_gone is not a model of the zoo']
 
 
 def test_checks_accept_a_good_zoo(good_zoo):

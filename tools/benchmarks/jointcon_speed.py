@@ -46,7 +46,7 @@ def parse_args():
 
 def build_dataset(scope, pipeline, args):
     from mmengine.registry import DATASETS
-    import mmhpse.models.selfsup  # noqa: F401  (JointCon's transforms)
+    import mmhpse.selfsup  # noqa: F401  (JointCon's transforms)
     with DefaultScope.overwrite_default_scope(scope):
         return DATASETS.build(
             dict(type='mmpose.CocoDataset', data_root=args.data_root, ann_file=args.ann_file,
@@ -80,7 +80,7 @@ def bench_data(args):
 
 
 def bench_loss(args):
-    from mmhpse.models.selfsup.supcon import supcon_loss
+    from mmhpse.selfsup.heads import supcon_loss
     torch.set_num_threads(args.threads)
     b, k, d = args.loss_batch, args.loss_joints, args.loss_dim
     n = 2 * b * k

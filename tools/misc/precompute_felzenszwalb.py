@@ -14,7 +14,7 @@ from multiprocessing import Pool
 
 import cv2
 
-from mmhpse.datasets.transforms.masks import (FH_DEFAULTS, felzenszwalb_mask, mask_path_for,
+from mmhpse.selfsup.transforms.masks import (FH_DEFAULTS, felzenszwalb_mask, mask_path_for,
                                               save_mask)
 
 IMG_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.JPEG', '.JPG', '.PNG')

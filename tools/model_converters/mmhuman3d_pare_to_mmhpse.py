@@ -121,10 +121,8 @@ def main():
         from mmhpse.utils import register_all_modules
         register_all_modules()
         model = MODELS.build(Config.fromfile(args.config).model)
-        # the body model's buffers come from the SMPL files, never from checkpoints
-        full = dict(converted)
-        full.update((k, v) for k, v in model.state_dict().items() if k.startswith('body_model.'))
-        model.load_state_dict(full, strict=True)
+        # the body model (head.body_model) has no state: it comes from the SMPL files
+        model.load_state_dict(converted, strict=True)
         print(f'loaded strictly into {type(model).__name__} of {args.config}')
     torch.save(dict(state_dict=converted, meta=dict(converted_from=args.src)), args.dst)
     print(f'wrote {args.dst}: {len(converted)} tensors')

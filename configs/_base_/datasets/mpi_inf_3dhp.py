@@ -1,7 +1,11 @@
-# MPI-INF-3DHP: training set data/preprocessed_datasets/mpi_inf_3dhp_train.npz and test set
-# mpi_inf_3dhp_test.npz, written by mmhuman3d's MpiInf3dhpConverter (modes 'train' / 'test'; the
-# test set holds the 17 test joints), images under data/datasets/mpi_inf_3dhp/. SPIN's
-# mpi_inf_3dhp_train.npz (datasets/preprocess/mpi_inf_3dhp.py) reads as well.
+# MPI-INF-3DHP, images under data/datasets/mpi_inf_3dhp/.
+# Test set data/preprocessed_datasets/mpi_inf_3dhp_test.npz (the 17 test joints, keypoints3d =
+# univ_annot3 as the official protocol), written from mpi_inf_3dhp_test_set/TS*/annot_data.mat by
+# (docs/datasets.md)
+#   python tools/dataset_converters/mpi_inf_3dhp.py --root data/datasets/mpi_inf_3dhp \
+#       --out data/preprocessed_datasets/mpi_inf_3dhp_test.npz
+# Training set mpi_inf_3dhp_train.npz: mmhpse has no converter for it; mmhuman3d's
+# MpiInf3dhpConverter (mode 'train') or SPIN's mpi_inf_3dhp_train.npz read as they are.
 mpi_inf_3dhp_train = dict(
     type='HumanImageDataset',
     data_root='data/',

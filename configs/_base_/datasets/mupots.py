@@ -1,7 +1,10 @@
 # MuPoTS-3D test set (20 sequences, 17 joints of MPI-INF-3DHP's test convention):
-# data/preprocessed_datasets/mupots3d_test.npz, a HumanData file as written by mmhuman3d's
-# MuPoTS3D converter (side branch; keys image_path, bbox_xywh, keypoints2d/3d in
-# 'mpi_inf_3dhp_test'), images under data/datasets/mupots3d/. Evaluated with
+# data/preprocessed_datasets/mupots3d_test.npz (HumanData: keypoints3d = univ_annot3, the GT of
+# the official 3DPCK; meta.sequence / frame / person / occlusion, fitted intrinsics), from the
+# official MultiPersonTestSet/TS*/{annot,occlusion}.mat by (docs/datasets.md)
+#   python tools/dataset_converters/mupots3d.py --root data/datasets/mupots3d \
+#       --out data/preprocessed_datasets/mupots3d_test.npz
+# Images under data/datasets/mupots3d/ (MultiPersonTestSet/...). Evaluated with
 # MeshMetric(dataset='mupots').
 mupots_test = dict(
     type='HumanImageDataset',

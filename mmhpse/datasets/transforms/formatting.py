@@ -32,12 +32,14 @@ class PackHumanInputs(BaseTransform):
       for keypoints3d whether any confidence is positive).
 
     Args:
-        meta_keys (Sequence[str]): Keys copied into the sample's metainfo when present.
+        meta_keys (Sequence[str]): Keys copied into the sample's metainfo when present; by
+            default they include ``convention``, the keypoint convention of the dataset
+            (read by the head's losses and by the metrics).
     """
 
     DEFAULT_META_KEYS = ('img_path', 'img_shape', 'ori_shape', 'input_size', 'center', 'scale',
                          'rotation', 'flip', 'warp_mat', 'gender', 'sample_idx',
-                         'dataset_name')
+                         'dataset_name', 'convention')
 
     def __init__(self, meta_keys: Sequence[str] = DEFAULT_META_KEYS) -> None:
         self.meta_keys = tuple(meta_keys)
@@ -47,7 +49,8 @@ class PackHumanInputs(BaseTransform):
             raise RuntimeError(
                 'PackHumanInputs: the image flip of HumanRandomFlip(lazy_image=True) is still '
                 'pending (no HumanTopdownAffine after it), the pixels would not match the '
-                f'annotations (sample_idx={results.get("sample_idx")}, img_path={results.get("img_path")})')
+                f'annotations (sample_idx={results.get("sample_idx")}, '
+                f'img_path={results.get("img_path")})')
         if results.get('color_scale_pending', False):
             raise RuntimeError(
                 'PackHumanInputs: the colour scaling of ColorJitterScale is still pending (no '

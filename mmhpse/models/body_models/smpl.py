@@ -1,14 +1,24 @@
-"""SMPL body model over ``smplx``: official files without chumpy, surrogate files, joint sets."""
-import contextlib
-import io
+"""SMPL body model: ``smplx.SMPLLayer`` plus SPIN's extra / H36M regressors and named joint sets.
+
+Model files are read by :mod:`.smpl_io` (official ``.pkl`` files without chumpy, surrogate files)
+and handed to smplx as its ``data_struct``. The body model is data named by the config, never
+weights: its buffers are not saved in (or loaded from) checkpoints.
+"""
+from typing import Dict, Optional
 
 import numpy as np
+import smplx
 import torch
-from torch import nn
+from smplx.lbs import batch_rodrigues
+from smplx.utils import Struct
+from smplx.vertex_ids import vertex_ids as smplx_vertex_ids
 
+from mmhpse.conventions import get_keypoint_num
 from mmhpse.registry import MODELS
 from .smpl_io import (find_beside, load_regressor, load_smpl_file, resolve_model_file,
                       validate_smpl_data)
+
+__all__ = ['SMPL', 'SMPL_49_JOINT_MAP']
 
 # SPIN's 49 joints: indices into cat(24 SMPL joints, 21 smplx vertex joints, 9 extra-regressor
 # joints).
@@ -18,11 +28,12 @@ SMPL_49_JOINT_MAP = (
     24, 12, 17, 19, 21, 16, 18, 20, 0, 2, 5, 8, 1, 4, 7, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34,
     8, 5, 45, 46, 4, 7, 21, 19, 17, 16, 18, 20, 47, 48, 49, 50, 51, 52, 53, 24, 26, 25, 28, 27)
 NUM_SMPLX_JOINTS = 45
+JOINT_SETS = ('smpl_24', 'h36m_17', 'smpl_49')
 
 
 @MODELS.register_module()
-class SMPL(nn.Module):
-    """SMPL (neutral / male / female) with SPIN's 49 joints.
+class SMPL(smplx.SMPLLayer):
+    """SMPL (neutral / male / female) giving the joints of a named convention.
 
     Args:
         model_path (str): a model file, or a folder holding ``SMPL_{NEUTRAL,MALE,FEMALE}.pkl``
@@ -35,63 +46,72 @@ class SMPL(nn.Module):
         num_betas (int): shape coefficients used.
         vertex_ids (dict, optional): vertex ids of smplx's extra joints; default: the file's
             ``joint_vertex_ids`` (surrogate files) or smplx's SMPL ids.
+        joints_convention (str): convention of the ``joints`` that :meth:`forward` returns:
+            ``'smpl_49'`` (SPIN's 49), ``'smpl_24'`` (``J_regressor`` on the posed mesh) or
+            ``'h36m_17'``. Defaults to ``'smpl_49'``.
     """
 
-    def __init__(self, model_path, gender='neutral', joint_regressor_h36m=None,
-                 joint_regressor_extra=None, num_betas=10, vertex_ids=None):
-        super().__init__()
-        import smplx
-        from smplx.utils import Struct
-        from smplx.vertex_ids import vertex_ids as smplx_vertex_ids
-
-        self.model_file = resolve_model_file(model_path, gender)
-        self.gender = gender
-        data = load_smpl_file(self.model_file)
-        validate_smpl_data(data, self.model_file, num_betas)
+    def __init__(self, model_path: str, gender: str = 'neutral',
+                 joint_regressor_h36m: Optional[str] = None,
+                 joint_regressor_extra: Optional[str] = None, num_betas: int = 10,
+                 vertex_ids: Optional[Dict[str, int]] = None,
+                 joints_convention: str = 'smpl_49'):
+        if joints_convention not in JOINT_SETS:
+            raise KeyError(f'SMPL: joints_convention must be one of {JOINT_SETS}, got '
+                           f'{joints_convention!r}')
+        model_file = resolve_model_file(model_path, gender)
+        data = load_smpl_file(model_file)
+        validate_smpl_data(data, model_file, num_betas)
         num_vertices = np.shape(data['v_template'])[0]
         if vertex_ids is None:
             vertex_ids = data.get('joint_vertex_ids', smplx_vertex_ids['smplh'])
         bad = {k: v for k, v in vertex_ids.items() if not 0 <= int(v) < num_vertices}
         if bad:
-            raise ValueError(f'{self.model_file}: vertex ids {bad} are out of range for a mesh of '
+            raise ValueError(f'{model_file}: vertex ids {bad} are out of range for a mesh of '
                              f'{num_vertices} vertices; pass vertex_ids= for this mesh')
-        arrays = {k: v for k, v in data.items() if k in (
-            'v_template', 'shapedirs', 'posedirs', 'J_regressor', 'weights', 'kintree_table', 'f')}
-        arrays['shapedirs'] = np.asarray(arrays['shapedirs'])[:, :, :num_betas]
-        with contextlib.redirect_stdout(io.StringIO()):  # smplx prints a note on 10 betas
-            self.body = smplx.SMPL(
-                model_path=self.model_file, data_struct=Struct(**arrays), gender=gender,
-                num_betas=num_betas, vertex_ids=vertex_ids, create_betas=False,
-                create_global_orient=False, create_body_pose=False, create_transl=False)
-        self.num_betas = num_betas
+        super().__init__(model_path=model_file, data_struct=Struct(**data), gender=gender,
+                         num_betas=num_betas, vertex_ids=vertex_ids)
+        self.model_file = model_file
+        self.joints_convention = joints_convention
         self.num_vertices = num_vertices
         self.faces = np.asarray(data['f'], dtype=np.int64)
         self.vertex_sym_idxs = (np.asarray(data['vert_sym_idxs'], dtype=np.int64)
                                 if 'vert_sym_idxs' in data else None)
-
         self.regressor_files = {}
         for name, path, rows in (('h36m', joint_regressor_h36m, 17),
                                  ('extra', joint_regressor_extra, 9)):
-            if path is None:
-                path = find_beside(self.model_file, f'J_regressor_{name}.npy')
+            path = find_beside(model_file, f'J_regressor_{name}.npy') if path is None else path
             self.regressor_files[name] = path
             reg = None if path is None else torch.from_numpy(
                 load_regressor(path, rows, num_vertices, name)).float()
             self.register_buffer(f'J_regressor_{name}', reg)
-        mask = torch.ones(len(SMPL_49_JOINT_MAP))
-        if self.J_regressor_extra is None:
-            mask[torch.tensor(SMPL_49_JOINT_MAP) >= NUM_SMPLX_JOINTS] = 0
-        self.register_buffer('joints_mask', mask)
+        if joints_convention == 'h36m_17':
+            self._check_h36m()
         self.register_buffer('joint_map', torch.tensor(SMPL_49_JOINT_MAP, dtype=torch.long))
+        mask = torch.ones(get_keypoint_num(joints_convention))
+        if joints_convention == 'smpl_49' and self.J_regressor_extra is None:
+            mask[self.joint_map >= NUM_SMPLX_JOINTS] = 0
+        self.register_buffer('joints_mask', mask)
+        # every buffer (smplx's too) is non-persistent: the body model comes from its files
+        for module in self.modules():
+            for name, buf in list(module.named_buffers(recurse=False)):
+                module.register_buffer(name, buf, persistent=False)
 
-    def _to_49(self, joints45, vertices):
+    def _check_h36m(self) -> None:
+        if self.J_regressor_h36m is None:
+            raise FileNotFoundError(
+                f'h36m_17 joints need J_regressor_h36m: none was given and none was found '
+                f'beside {self.model_file}; pass joint_regressor_h36m=')
+
+    def _to_49(self, joints45: torch.Tensor, vertices: torch.Tensor) -> torch.Tensor:
         if self.J_regressor_extra is not None:
             extra = torch.einsum('jv,bvc->bjc', self.J_regressor_extra.to(vertices), vertices)
         else:
             extra = vertices.new_zeros(vertices.shape[0], 9, 3)
         return torch.cat([joints45, extra], dim=1)[:, self.joint_map]
 
-    def forward(self, global_orient, body_pose, betas, transl=None, pose2rot=True):
+    def forward(self, global_orient: torch.Tensor, body_pose: torch.Tensor, betas: torch.Tensor,
+                transl: Optional[torch.Tensor] = None, pose2rot: bool = True) -> dict:
         """Pose the body.
 
         Args:
@@ -103,24 +123,24 @@ class SMPL(nn.Module):
             pose2rot (bool): whether poses are axis-angle.
 
         Returns:
-            dict: ``vertices (B, V, 3)``, ``joints (B, 49, 3)`` (smpl_49),
-            ``smpl_joints (B, 24, 3)`` (the skeleton's joints), ``joints_mask (49,)``.
+            dict: ``vertices (B, V, 3)``, ``joints (B, K, 3)`` in ``joints_convention``,
+            ``smpl_joints (B, 24, 3)`` (the skeleton's joints), ``joints_mask (K,)``.
         """
         b = betas.shape[0]
         if pose2rot:
-            global_orient = global_orient.reshape(b, 3)
-            body_pose = body_pose.reshape(b, 69)
+            global_orient = batch_rodrigues(global_orient.reshape(b, 3))
+            body_pose = batch_rodrigues(body_pose.reshape(b * 23, 3))
+        out = super().forward(betas=betas, global_orient=global_orient.reshape(b, 1, 3, 3),
+                              body_pose=body_pose.reshape(b, 23, 3, 3), transl=transl)
+        if self.joints_convention == 'smpl_49':
+            # as SPIN: the extra joints are regressed from the (translated) vertices
+            joints = self._to_49(out.joints, out.vertices)
         else:
-            global_orient = global_orient.reshape(b, 1, 3, 3)
-            body_pose = body_pose.reshape(b, 23, 3, 3)
-        out = self.body(global_orient=global_orient, body_pose=body_pose, betas=betas,
-                        transl=transl, pose2rot=pose2rot)
-        # as SPIN: the extra joints are regressed from the (translated) vertices
-        joints = self._to_49(out.joints, out.vertices)
+            joints = self.regress(out.vertices, self.joints_convention)
         return dict(vertices=out.vertices, joints=joints, smpl_joints=out.joints[:, :24],
                     joints_mask=self.joints_mask)
 
-    def regress(self, vertices, convention='smpl_49'):
+    def regress(self, vertices: torch.Tensor, convention: str = 'smpl_49') -> torch.Tensor:
         """Joints of a named set regressed from (posed) vertices.
 
         Args:
@@ -132,21 +152,16 @@ class SMPL(nn.Module):
             Tensor: ``(B, K, 3)``.
         """
         if convention == 'smpl_24':
-            return torch.einsum('jv,bvc->bjc', self.body.J_regressor.to(vertices), vertices)
+            return torch.einsum('jv,bvc->bjc', self.J_regressor.to(vertices), vertices)
         if convention == 'h36m_17':
-            if self.J_regressor_h36m is None:
-                raise FileNotFoundError(
-                    f'h36m_17 joints need J_regressor_h36m: none was given and none was found '
-                    f'beside {self.model_file}; pass joint_regressor_h36m=')
+            self._check_h36m()
             return torch.einsum('jv,bvc->bjc', self.J_regressor_h36m.to(vertices), vertices)
         if convention == 'smpl_49':
             joints24 = self.regress(vertices, 'smpl_24')
-            return self._to_49(self.body.vertex_joint_selector(vertices, joints24), vertices)
-        raise KeyError(f'unknown convention {convention!r}; known: smpl_24, h36m_17, smpl_49')
+            return self._to_49(self.vertex_joint_selector(vertices, joints24), vertices)
+        raise KeyError(f'unknown convention {convention!r}; known: {", ".join(JOINT_SETS)}')
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f'model_file={self.model_file!r}, gender={self.gender!r}, '
-                f'num_vertices={self.num_vertices}, regressors={self.regressor_files}')
-
-
-__all__ = ['SMPL', 'SMPL_49_JOINT_MAP']
+                f'num_vertices={self.num_vertices}, joints={self.joints_convention}, '
+                f'regressors={self.regressor_files}')

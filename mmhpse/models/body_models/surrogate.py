@@ -267,16 +267,15 @@ def standing_mean_params():
     global orientation pi about x as in the real file: camera frame, y down), ``shape (10,)``,
     ``cam (3,)``; the body pose is relaxed standing (arms lowered, elbows and knees slightly
     bent)."""
-    import torch
-
-    from ...utils.geometry import axis_angle_to_rotmat, rotmat_to_rot6d
+    from scipy.spatial.transform import Rotation
     pose = np.zeros((24, 3))
     pose[0] = [np.pi, 0., 0.]
     pose[16], pose[17] = [0., 0., -1.1], [0., 0., 1.1]  # shoulders: arms down
     pose[18], pose[19] = [0., -0.3, 0.], [0., 0.3, 0.]  # elbows
     pose[4] = pose[5] = [0.1, 0., 0.]  # knees
     pose[1] = pose[2] = [-0.05, 0., 0.]  # hips
-    rot6d = rotmat_to_rot6d(axis_angle_to_rotmat(torch.from_numpy(pose))).numpy()
+    # 6-D rotation: the first two columns of each matrix, laid out row-major as (3, 2)
+    rot6d = Rotation.from_rotvec(pose).as_matrix()[:, :, :2]
     return dict(pose=rot6d.reshape(144).astype(np.float32), shape=np.zeros(10, np.float32),
                 cam=np.array([0.9, 0., 0.], np.float32))
 

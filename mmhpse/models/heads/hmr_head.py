@@ -1,19 +1,18 @@
 """HMR iterative error feedback regressor (Kanazawa et al. 2018, as used by SPIN)."""
-from typing import Dict, Optional, Sequence, Union
+from typing import Dict, Optional, Union
 
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModule
 
 from mmhpse.registry import MODELS
 from mmhpse.utils.geometry import rot6d_to_rotmat
-from ..utils import load_smpl_mean_params
+from .mesh_head import Feats, MeshRegressionHead
 
 __all__ = ['HMRHead']
 
 
 @MODELS.register_module()
-class HMRHead(BaseModule):
+class HMRHead(MeshRegressionHead):
     """Global-average-pooled features -> ``num_iters`` residual updates of (pose, shape, camera).
 
     Each iteration: ``[feat, pose6d, betas, cam]`` -> fc 1024 -> dropout -> fc 1024 -> dropout ->
@@ -27,6 +26,7 @@ class HMRHead(BaseModule):
         dropout (float): Dropout probability after each fc. Defaults to 0.5.
         smpl_mean_params (str, optional): Path of ``smpl_mean_params.npz``.
         init_cfg (dict | list[dict], optional): Initialisation config.
+        **kwargs: Body model, camera, crop size and losses of :class:`MeshRegressionHead`.
 
     Forward input: tuple/list of maps (last used) or a tensor ``(B, C, H, W)`` / ``(B, C)``.
     Output dict: ``pred_pose (B, J, 3, 3)``, ``pred_pose6d (B, J, 6)``, ``pred_betas (B, 10)``,
@@ -40,8 +40,9 @@ class HMRHead(BaseModule):
                  num_iters: int = 3,
                  dropout: float = 0.5,
                  smpl_mean_params: Optional[str] = None,
-                 init_cfg: Optional[Union[dict, list]] = None):
-        super().__init__(init_cfg=init_cfg)
+                 init_cfg: Optional[Union[dict, list]] = None,
+                 **kwargs):
+        super().__init__(init_cfg=init_cfg, **kwargs)
         if num_iters < 1:
             raise ValueError(f'num_iters must be >= 1, got {num_iters}')
         self.num_joints = num_joints
@@ -54,17 +55,11 @@ class HMRHead(BaseModule):
         self.decpose = nn.Linear(hidden_dim, npose)
         self.decshape = nn.Linear(hidden_dim, 10)
         self.deccam = nn.Linear(hidden_dim, 3)
-        for layer in (self.decpose, self.decshape, self.deccam):
-            nn.init.xavier_uniform_(layer.weight, gain=0.01)
-            nn.init.zeros_(layer.bias)
-        mean = load_smpl_mean_params(smpl_mean_params, num_joints)
-        self.register_buffer('init_pose', mean['pose'][None])
-        self.register_buffer('init_shape', mean['shape'][None])
-        self.register_buffer('init_cam', mean['cam'][None])
+        self._small_init(self.decpose, self.decshape, self.deccam)
+        self._register_mean_params(smpl_mean_params, num_joints)
 
-    def forward(self,
-                feats: Union[torch.Tensor, Sequence[torch.Tensor]]) -> Dict[str, torch.Tensor]:
-        x = feats[-1] if isinstance(feats, (tuple, list)) else feats
+    def forward(self, feats: Feats) -> Dict[str, torch.Tensor]:
+        x = self._last_map(feats)
         if x.dim() == 4:
             x = x.mean(dim=(2, 3))
         b = x.shape[0]

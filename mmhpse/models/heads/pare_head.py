@@ -16,11 +16,10 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.model import BaseModule
 
 from mmhpse.registry import MODELS
 from mmhpse.utils.geometry import rot6d_to_rotmat
-from ..utils import load_smpl_mean_params
+from .mesh_head import Feats, MeshRegressionHead
 
 __all__ = ['PAREHead', 'PAREC5Head', 'LocallyConnectedLinear', 'part_attention_pool']
 
@@ -90,7 +89,7 @@ def _branch(in_channels: int, num_filters: Sequence[int], kernels: Sequence[int]
 
 
 @MODELS.register_module()
-class PAREHead(BaseModule):
+class PAREHead(MeshRegressionHead):
     """Part attention regressor (original PARE layout).
 
     Args:
@@ -107,6 +106,7 @@ class PAREHead(BaseModule):
         smpl_mean_params (str, optional): Path of ``smpl_mean_params.npz``.
         add_mean_params (bool): Add the regressed values to the mean parameters. Defaults to True.
         init_cfg (dict | list[dict], optional): Defaults to N(0, 0.001) convs, BN (1, 0).
+        **kwargs: Body model, camera, crop size and losses of :class:`MeshRegressionHead`.
 
     Forward input: a tuple/list of maps (the last one, ``(B, in_channels, H, W)``, is used) or a
     tensor. Output dict: ``pred_pose (B, J, 3, 3)``, ``pred_betas (B, 10)``, ``pred_cam (B, 3)``,
@@ -126,8 +126,10 @@ class PAREHead(BaseModule):
                  add_mean_params: bool = True,
                  init_cfg: Optional[Union[dict, list]] = (
                      dict(type='Normal', std=0.001, layer=['Conv2d', 'ConvTranspose2d']),
-                     dict(type='Constant', val=1, bias=0, layer='BatchNorm2d'))):
-        super().__init__(init_cfg=list(init_cfg) if isinstance(init_cfg, tuple) else init_cfg)
+                     dict(type='Constant', val=1, bias=0, layer='BatchNorm2d')),
+                 **kwargs):
+        super().__init__(
+            init_cfg=list(init_cfg) if isinstance(init_cfg, tuple) else init_cfg, **kwargs)
         if branch not in ('deconv', 'conv'):
             raise ValueError(f'branch must be "deconv" or "conv", got "{branch}"')
         self.num_joints = num_joints
@@ -141,17 +143,11 @@ class PAREHead(BaseModule):
         self.pose_regressor = LocallyConnectedLinear(num_joints, num_filters[-1], 6)
         self.shape_regressor = nn.Linear(num_joints * num_smpl_features, 10)
         self.cam_regressor = nn.Linear(num_joints * num_smpl_features, 3)
-        for layer in (self.shape_regressor, self.cam_regressor):
-            nn.init.xavier_uniform_(layer.weight, gain=0.01)
-            nn.init.zeros_(layer.bias)
-        mean = load_smpl_mean_params(smpl_mean_params, num_joints)
-        self.register_buffer('init_pose', mean['pose'][None])
-        self.register_buffer('init_shape', mean['shape'][None])
-        self.register_buffer('init_cam', mean['cam'][None])
+        self._small_init(self.shape_regressor, self.cam_regressor)
+        self._register_mean_params(smpl_mean_params, num_joints)
 
-    def forward(self,
-                feats: Union[torch.Tensor, Sequence[torch.Tensor]]) -> Dict[str, torch.Tensor]:
-        x = feats[-1] if isinstance(feats, (tuple, list)) else feats
+    def forward(self, feats: Feats) -> Dict[str, torch.Tensor]:
+        x = self._last_map(feats)
         b = x.shape[0]
         segm = self.part_final(self.part_branch(x))
         parts = segm[:, 1:] if self.background else segm

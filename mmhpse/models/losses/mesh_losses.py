@@ -5,14 +5,17 @@ zeros (SPIN / mmhuman3d behaviour), times ``loss_weight``. Masked elements are r
 *before* weighting, so NaN or garbage in an absent label (``has_smpl = 0``, confidence 0) never
 reaches the loss or its gradient.
 """
-from typing import Sequence
-
 import torch
 import torch.nn as nn
+from smplx.lbs import batch_rodrigues
 
+from mmhpse.conventions import get_root_indices
 from mmhpse.registry import MODELS
 
-__all__ = ['KeypointLoss', 'Keypoint3DLoss', 'SMPLPoseLoss', 'SMPLBetasLoss', 'CameraPriorLoss']
+__all__ = [
+    'KeypointLoss', 'Keypoint3DLoss', 'SMPLPoseLoss', 'SMPLBetasLoss', 'CameraPriorLoss',
+    'masked_mean'
+]
 
 
 def _elementwise(pred: torch.Tensor, target: torch.Tensor, loss_type: str) -> torch.Tensor:
@@ -46,22 +49,26 @@ def masked_mean(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor,
     return (err * weight).mean()
 
 
-@MODELS.register_module()
-class KeypointLoss(nn.Module):
-    """L1 / MSE keypoint loss weighted by a per-keypoint confidence.
-
-    Used for 2D keypoints (both sides normalised by the crop, see
-    :mod:`mmhpse.models.utils.camera`) and for SMPL joints.
-
-    Args:
-        loss_type (str): ``'l1'`` or ``'mse'``. Defaults to ``'l1'``.
-        loss_weight (float): Defaults to 1.0.
-    """
+class _ElementwiseLoss(nn.Module):
+    """Base of the L1 / MSE losses: ``loss_type`` (``'l1'`` or ``'mse'``) and ``loss_weight``."""
 
     def __init__(self, loss_type: str = 'l1', loss_weight: float = 1.0):
         super().__init__()
         self.loss_type = _check_type(loss_type)
         self.loss_weight = loss_weight
+
+
+@MODELS.register_module()
+class KeypointLoss(_ElementwiseLoss):
+    """L1 / MSE keypoint loss weighted by a per-keypoint confidence.
+
+    Used for 2D keypoints (crop pixels, or both sides normalised by the crop, see
+    :mod:`mmhpse.models.utils.camera`).
+
+    Args:
+        loss_type (str): ``'l1'`` or ``'mse'``. Defaults to ``'l1'``.
+        loss_weight (float): Defaults to 1.0.
+    """
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor,
                 weight: torch.Tensor) -> torch.Tensor:
@@ -78,78 +85,69 @@ class KeypointLoss(nn.Module):
 class Keypoint3DLoss(KeypointLoss):
     """Root-centred 3D keypoint loss.
 
-    Both skeletons are translated so that the mean of their ``root_indices`` joints is at the
-    origin; a sample whose GT root joints are not all valid is masked out.
+    Both skeletons are translated so that the mean of their root joints (by name, from
+    :data:`mmhpse.conventions.ROOT_JOINTS` of the keypoints' convention) is at the origin; a
+    sample whose GT root joints are not all valid is masked out.
 
     Args:
         loss_type (str): ``'l1'`` or ``'mse'``.
         loss_weight (float): Defaults to 1.0.
-        root_indices (sequence[int]): Joints whose mean is the root. Defaults to (27, 28):
-            ``right_hip_extra`` and ``left_hip_extra`` of ``smpl_49`` (SPIN's pelvis).
     """
 
-    def __init__(self, loss_type: str = 'l1', loss_weight: float = 1.0,
-                 root_indices: Sequence[int] = (27, 28)):
-        super().__init__(loss_type, loss_weight)
-        self.root_indices = list(root_indices)
-
-    def forward(self, pred: torch.Tensor, target: torch.Tensor,
-                weight: torch.Tensor) -> torch.Tensor:
+    def forward(self, pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor,
+                convention: str) -> torch.Tensor:
         """
         Args:
             pred (Tensor): ``(B, K, 3)``.
             target (Tensor): ``(B, K, 3)``.
             weight (Tensor): ``(B, K)``.
+            convention (str): keypoint convention of both, e.g. ``'smpl_49'``.
         """
-        root_ok = (weight[:, self.root_indices] > 0).all(dim=1, keepdim=True)
+        root = get_root_indices(convention)
+        root_ok = (weight[:, root] > 0).all(dim=1, keepdim=True)
         weight = weight * root_ok
         valid = weight[..., None] > 0
         target = torch.where(valid, target, torch.zeros_like(target))
-        pred = pred - pred[:, self.root_indices].mean(dim=1, keepdim=True)
-        target = target - target[:, self.root_indices].mean(dim=1, keepdim=True)
+        pred = pred - pred[:, root].mean(dim=1, keepdim=True)
+        target = target - target[:, root].mean(dim=1, keepdim=True)
         return super().forward(pred, target, weight)
 
 
-@MODELS.register_module()
-class SMPLPoseLoss(nn.Module):
-    """Loss between predicted and GT rotation matrices of the SMPL pose.
-
-    Args:
-        loss_type (str): ``'l1'`` or ``'mse'``. Defaults to ``'l1'``.
-        loss_weight (float): Defaults to 1.0.
+class _SMPLParamLoss(_ElementwiseLoss):
+    """Loss on SMPL parameters of the samples with ``has_smpl`` (``loss_type``, ``loss_weight``).
     """
 
-    def __init__(self, loss_type: str = 'l1', loss_weight: float = 1.0):
-        super().__init__()
-        self.loss_type = _check_type(loss_type)
-        self.loss_weight = loss_weight
+    def _masked(self, pred: torch.Tensor, target: torch.Tensor,
+                has_smpl: torch.Tensor) -> torch.Tensor:
+        weight = has_smpl.reshape((-1, ) + (1, ) * (pred.dim() - 1))
+        return self.loss_weight * masked_mean(pred, target, weight, self.loss_type)
 
-    def forward(self, pred_rotmat: torch.Tensor, gt_rotmat: torch.Tensor,
+
+@MODELS.register_module()
+class SMPLPoseLoss(_SMPLParamLoss):
+    """Predicted SMPL pose vs the GT axis-angle pose, compared as rotation matrices
+    (``loss_type``, ``loss_weight`` as :class:`KeypointLoss`)."""
+
+    def forward(self, pred_rotmat: torch.Tensor, gt_pose: torch.Tensor,
                 has_smpl: torch.Tensor) -> torch.Tensor:
         """
         Args:
             pred_rotmat (Tensor): ``(B, J, 3, 3)``.
-            gt_rotmat (Tensor): ``(B, J, 3, 3)``.
+            gt_pose (Tensor): ``(B, J, 3)`` axis-angle.
             has_smpl (Tensor): ``(B,)`` 0/1.
         """
-        w = has_smpl.reshape(-1, 1, 1, 1)
-        return self.loss_weight * masked_mean(pred_rotmat, gt_rotmat, w, self.loss_type)
+        gt_rotmat = batch_rodrigues(gt_pose.reshape(-1, 3)).reshape(pred_rotmat.shape)
+        return self._masked(pred_rotmat, gt_rotmat, has_smpl)
 
 
 @MODELS.register_module()
-class SMPLBetasLoss(SMPLPoseLoss):
-    """Loss between predicted and GT SMPL shape coefficients (same arguments)."""
+class SMPLBetasLoss(_SMPLParamLoss):
+    """Predicted vs GT SMPL shape coefficients ``(B, 10)`` of the samples with ``has_smpl``
+    ``(B,)`` (``loss_type``, ``loss_weight`` as :class:`KeypointLoss`)."""
 
     def forward(self, pred_betas: torch.Tensor, gt_betas: torch.Tensor,
                 has_smpl: torch.Tensor) -> torch.Tensor:
-        """
-        Args:
-            pred_betas (Tensor): ``(B, 10)``.
-            gt_betas (Tensor): ``(B, 10)``.
-            has_smpl (Tensor): ``(B,)`` 0/1.
-        """
-        w = has_smpl.reshape(-1, 1)
-        return self.loss_weight * masked_mean(pred_betas, gt_betas, w, self.loss_type)
+        return self._masked(pred_betas, gt_betas, has_smpl)
 
 
 @MODELS.register_module()

@@ -23,10 +23,13 @@ Indeed ``u = f (X + tx) / t_z + W / 2 = (L / 2) s (X + tx) + W / 2``. For a squa
 from typing import Optional, Sequence, Tuple, Union
 
 import torch
+from torch import nn
+
+from mmhpse.registry import MODELS
 
 __all__ = [
     'crop_norm_size', 'weak_perspective_to_translation', 'perspective_projection',
-    'pixels_to_normalized', 'normalized_to_pixels'
+    'pixels_to_normalized', 'normalized_to_pixels', 'CropCamera', 'WeakPerspectiveCamera'
 ]
 
 
@@ -148,3 +151,50 @@ def normalized_to_pixels(keypoints: torch.Tensor,
     xy = keypoints[..., :2]
     ctr = xy.new_tensor([w / 2, h / 2])
     return torch.cat([xy * half + ctr, keypoints[..., 2:]], dim=-1)
+
+
+class CropCamera(nn.Module):
+    """Perspective camera of a person crop: principal point at the crop centre, focal length in
+    crop pixels. Subclasses turn a head's camera output into the body's translation.
+
+    Args:
+        focal_length (float): Focal length in crop pixels. Defaults to 5000 (SPIN / PARE).
+        norm_size (float, optional): Normalising length ``L`` of the crop (module docstring);
+            ``max(H, W)`` when None.
+    """
+
+    def __init__(self, focal_length: float = 5000., norm_size: Optional[float] = None):
+        super().__init__()
+        self.focal_length = float(focal_length)
+        self.norm_size = norm_size
+
+    def translation(self, pred_cam: torch.Tensor,
+                    img_size: Union[int, Sequence[int]]) -> torch.Tensor:
+        """``(B, 3)`` body translation in the camera frame (metres) of a ``(B, 3)`` output."""
+        raise NotImplementedError
+
+    def project(self, points: torch.Tensor, transl: torch.Tensor,
+                img_size: Union[int, Sequence[int]]) -> torch.Tensor:
+        """Crop pixels ``(B, N, 2)`` of body-frame points ``(B, N, 3)`` moved by ``transl``."""
+        h, w = _hw(img_size)
+        return perspective_projection(points, transl, self.focal_length, (w / 2., h / 2.))
+
+    def normalize(self, keypoints: torch.Tensor,
+                  img_size: Union[int, Sequence[int]]) -> torch.Tensor:
+        """Crop pixels to normalised coordinates (:func:`pixels_to_normalized`)."""
+        return pixels_to_normalized(keypoints, img_size, self.norm_size)
+
+    def extra_repr(self) -> str:
+        return f'focal_length={self.focal_length}, norm_size={self.norm_size}'
+
+
+@MODELS.register_module()
+class WeakPerspectiveCamera(CropCamera):
+    """Weak-perspective output ``(s, tx, ty)`` read as the translation ``(tx, ty, 2 f / (L s))``
+    (SPIN / PARE, :func:`weak_perspective_to_translation`). Same arguments as
+    :class:`CropCamera`."""
+
+    def translation(self, pred_cam: torch.Tensor,
+                    img_size: Union[int, Sequence[int]]) -> torch.Tensor:
+        return weak_perspective_to_translation(pred_cam, self.focal_length, img_size,
+                                               self.norm_size)

@@ -130,11 +130,18 @@ def tv18_files(tmp_path_factory):
     return src, out
 
 
+def _finetune_config(name):
+    """configs/<algo>/benchmarks/pare_resnet50-<name>_... (mmpretrain's benchmarks layout)."""
+    return osp.join(REPO, f'configs/{name.split("-")[0]}/benchmarks/'
+                    f'pare_resnet50-{name}_8xb16-120e_h36m-coco.py')
+
+
 def test_every_pretraining_has_a_finetune_config():
-    names = glob.glob(osp.join(REPO, 'configs/pare/pare_resnet50-*_8xb16-120e_h36m-coco.py'))
-    found = {osp.basename(p)[len('pare_resnet50-'):-len('_8xb16-120e_h36m-coco.py')]
-             for p in names}
-    assert set(PRETRAININGS) <= found
+    assert [n for n in PRETRAININGS if not osp.isfile(_finetune_config(n))] == []
+    # configs/pare/ keeps the base recipe only, no per-pre-training copy
+    assert [osp.basename(p) for p in glob.glob(osp.join(
+        REPO, 'configs/pare/pare_resnet50-*_8xb16-120e_h36m-coco.py'))] == [
+            'pare_resnet50-scratch_8xb16-120e_h36m-coco.py']
 
 
 @pytest.mark.parametrize('name', PRETRAININGS)
@@ -142,8 +149,7 @@ def test_finetune_config_names_its_backbone_strictly(name, tv18_files):
     base = osp.join(REPO, 'configs/pare/pare_resnet50-scratch_8xb16-120e_h36m-coco.py')
     if not osp.exists(base):
         pytest.skip(f'the PARE base recipe {base} does not exist yet')
-    path = osp.join(REPO, f'configs/pare/pare_resnet50-{name}_8xb16-120e_h36m-coco.py')
-    cfg = Config.fromfile(path)
+    cfg = Config.fromfile(_finetune_config(name))
     backbone = cfg.model.backbone.to_dict()
     assert backbone['type'] == 'mmpretrain.ResNet' and backbone['depth'] == 50
     backbone['depth'] = 18

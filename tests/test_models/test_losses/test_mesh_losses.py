@@ -2,9 +2,12 @@ import numpy as np
 import pytest
 import torch
 
+from mmhpse.conventions import KEYPOINTS, get_root_indices
 from mmhpse.models.losses import (CameraPriorLoss, Keypoint3DLoss, KeypointLoss, SMPLBetasLoss,
                                   SMPLPoseLoss)
 from mmhpse.registry import MODELS
+
+Rotation = pytest.importorskip('scipy.spatial.transform').Rotation
 
 
 def _ref_keypoint_loss(pred, target, conf, kind):
@@ -38,12 +41,13 @@ def test_absent_labels_give_zero_not_nan():
     assert loss.item() == 0 and torch.isfinite(pred.grad).all() and (pred.grad == 0).all()
 
     rot = torch.randn(2, 24, 3, 3, requires_grad=True)
-    gt_rot = torch.randn(2, 24, 3, 3)
-    gt_rot[1] = float('nan')  # sample 1 has no SMPL: its content is garbage
+    gt_pose = torch.randn(2, 24, 3, dtype=torch.float64)
+    gt_pose[1] = float('nan')  # sample 1 has no SMPL: its content is garbage
+    gt_rot = torch.from_numpy(Rotation.from_rotvec(gt_pose[0].numpy()).as_matrix()).float()
     has_smpl = torch.tensor([1., 0.])
-    loss = SMPLPoseLoss('l1')(rot, gt_rot, has_smpl)
+    loss = SMPLPoseLoss('l1')(rot, gt_pose.float(), has_smpl)
     loss.backward()
-    expected = (rot[0] - gt_rot[0]).abs().sum() / rot.numel()
+    expected = (rot[0] - gt_rot).abs().sum() / rot.numel()
     assert torch.isfinite(loss) and loss.item() == pytest.approx(expected.item(), rel=1e-6)
     assert torch.isfinite(rot.grad).all() and (rot.grad[1] == 0).all()
 
@@ -56,35 +60,43 @@ def test_absent_labels_give_zero_not_nan():
     assert torch.isfinite(betas.grad).all()
 
     kp3d = torch.randn(2, 49, 3, requires_grad=True)
-    loss = Keypoint3DLoss()(kp3d, torch.full((2, 49, 3), float('nan')), torch.zeros(2, 49))
+    loss = Keypoint3DLoss()(kp3d, torch.full((2, 49, 3), float('nan')), torch.zeros(2, 49),
+                            'smpl_49')
     loss.backward()
     assert loss.item() == 0 and torch.isfinite(kp3d.grad).all()
 
 
-def test_keypoint3d_is_root_centred():
+@pytest.mark.parametrize('convention,root', [('smpl_49', [27, 28]), ('smpl_24', [0]),
+                                              ('h36m_17', [0])])
+def test_keypoint3d_is_root_centred(convention, root):
+    k = len(KEYPOINTS[convention])
     rng = np.random.default_rng(1)
-    pred = torch.from_numpy(rng.normal(size=(2, 49, 3)))
-    target = torch.from_numpy(rng.normal(size=(2, 49, 3)))
-    conf = torch.ones(2, 49)
-    loss_fn = Keypoint3DLoss('l1', root_indices=(27, 28))
-    base = loss_fn(pred, target, conf)
-    shifted = loss_fn(pred + torch.tensor([1., -2., 5.]), target - torch.tensor([0., 3., 1.]), conf)
+    pred = torch.from_numpy(rng.normal(size=(2, k, 3)))
+    target = torch.from_numpy(rng.normal(size=(2, k, 3)))
+    conf = torch.ones(2, k)
+    loss_fn = Keypoint3DLoss('l1')
+    base = loss_fn(pred, target, conf, convention)
+    shifted = loss_fn(pred + torch.tensor([1., -2., 5.]), target - torch.tensor([0., 3., 1.]), conf,
+                      convention)
     torch.testing.assert_close(base, shifted)
-    # explicit reference: centre both on the mean of joints 27 and 28
-    p = pred - pred[:, 27:29].mean(1, keepdim=True)
-    t = target - target[:, 27:29].mean(1, keepdim=True)
+    # explicit reference: centre both on the mean of the root joints (literal indices here)
+    p = pred - pred[:, root].mean(1, keepdim=True)
+    t = target - target[:, root].mean(1, keepdim=True)
     torch.testing.assert_close(base, (p - t).abs().mean())
     # a sample whose GT root is not valid contributes nothing
-    conf[1, 28] = 0
-    only_first = loss_fn(pred, target, conf)
+    conf[1, root[-1]] = 0
+    only_first = loss_fn(pred, target, conf, convention)
     torch.testing.assert_close(only_first, (p[0] - t[0]).abs().sum() / p.numel())
 
 
-def test_root_indices_are_smpl49_hips():
-    from mmhpse.conventions.keypoints import KEYPOINTS
+def test_root_joints_by_name():
     names = KEYPOINTS['smpl_49']
-    assert [names[i] for i in Keypoint3DLoss().root_indices] == ['right_hip_extra',
-                                                                 'left_hip_extra']
+    assert [names[i] for i in get_root_indices('smpl_49')] == ['right_hip_extra',
+                                                               'left_hip_extra']
+    assert [KEYPOINTS['smpl_24'][i] for i in get_root_indices('smpl_24')] == ['pelvis']
+    with pytest.raises(KeyError, match="Convention 'human_data' has no root joint defined"):
+        Keypoint3DLoss()(torch.zeros(1, 190, 3), torch.zeros(1, 190, 3), torch.ones(1, 190),
+                         'human_data')
 
 
 def test_camera_prior():

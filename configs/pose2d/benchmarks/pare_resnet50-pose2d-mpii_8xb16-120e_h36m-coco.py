@@ -1,0 +1,10 @@
+# The paper's PARE fine-tuning from 2D pose (MPII, 16 joints).
+# The backbone is what tools/model_converters/extract_backbone.py writes from a run of
+# configs/pose2d/simplebaseline_resnet50_4xb32-140e_mpii-256x192.py.
+# StrictPretrained fails at start unless every backbone weight loads.
+_base_ = '../../pare/pare_resnet50-scratch_8xb16-120e_h36m-coco.py'
+
+model = dict(backbone=dict(init_cfg=dict(
+    _delete_=True,  # replaces the random init of the base recipe
+    type='StrictPretrained', prefix='backbone.',
+    checkpoint='checkpoints/backbones/simplebaseline_resnet50_mpii.pth')))

@@ -1,0 +1,11 @@
+# The paper's PARE fine-tuning from SwAV on ImageNet-1k.
+# The backbone is what tools/model_converters/extract_backbone.py writes from a run of
+# configs/swav/swav_resnet50_8xb32-mcrop-coslr-200e_in1k-224px-96px.py
+# or from the method's release (see ../README.md).
+# StrictPretrained fails at start unless every backbone weight loads.
+_base_ = '../../pare/pare_resnet50-scratch_8xb16-120e_h36m-coco.py'
+
+model = dict(backbone=dict(init_cfg=dict(
+    _delete_=True,  # replaces the random init of the base recipe
+    type='StrictPretrained', prefix='backbone.',
+    checkpoint='checkpoints/backbones/swav_resnet50_in1k.pth')))

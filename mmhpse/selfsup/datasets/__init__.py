@@ -1,0 +1,3 @@
+from .coco_person_crops import CocoPersonCrops, CropPersonBox
+
+__all__ = ['CocoPersonCrops', 'CropPersonBox']
