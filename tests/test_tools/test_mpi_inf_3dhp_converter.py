@@ -6,7 +6,8 @@ import sys
 import numpy as np
 import pytest
 
-from helpers.official_layouts import project, read_back, write_3dhp
+from helpers.humandata_checks import read_back
+from helpers.official_layouts import project, write_3dhp
 from helpers.tool_runner import REPO
 
 sys.path.insert(0, osp.join(REPO, 'tools', 'dataset_converters'))
