@@ -32,9 +32,12 @@ train_dataloader = dict(
     sampler=dict(type='MixedEpochSampler', shuffle=True),
     dataset=dict(
         type='MixedDataset',
+        # GT keypoints laid out as the J_regressor joints of the head's body model (the authors'
+        # name mapping: H36M / COCO pelvis, hips, spine, neck, head stand in for SMPL's)
         datasets=[
-            dict(_base_.h36m_train, pipeline=_base_.train_pipeline),
-            dict(_base_.coco_neuralannot_train, pipeline=_base_.train_pipeline),
+            dict(_base_.h36m_train, pipeline=_base_.train_pipeline, convention='smpl_24_loose'),
+            dict(_base_.coco_neuralannot_train, pipeline=_base_.train_pipeline,
+                 convention='smpl_24_loose'),
         ],
         partition=[0.5, 0.5]))
 val_dataloader = dict(

@@ -340,29 +340,34 @@ def write_mupots(root, sequences=((1, 4, 2), ), seed=0, invalid=((1, 0, 1), ), i
     return truth
 
 
-def write_3dhp(root, sequences=((1, 5), ), seed=0, invalid=((1, 2), ), images=False):
+def write_3dhp(root, sequences=((1, 5), ), seed=0, invalid=((1, 2), ), images=False,
+               mat73=False):
     """``mpi_inf_3dhp_test_set/TS<k>/annot_data.mat`` (MATLAB shapes ``2 x 17 x 1 x n``,
-    ``valid_frame 1 x n``); ``invalid``: ``(k, frame)`` with ``valid_frame = 0``.
+    ``valid_frame`` and ``activity_annotation`` ``1 x n``); ``invalid``: ``(k, frame)`` with
+    ``valid_frame = 0``; ``mat73``: as MATLAB v7.3 (HDF5) files, like the release, instead of
+    v5 files with the same variables.
 
     Returns:
         dict: k -> dict(f, c, annot2, annot3, univ (n, 17, C), activity).
     """
     from scipy.io import savemat
+
+    from .mat73 import savemat73
     rng = np.random.default_rng(seed)
     truth = {}
     for k, n in sequences:
         f, c = rng.uniform(1490, 1510, 2), rng.uniform(930, 1050, 2)
         a2, a3, univ = _skeletons(rng, n, f, c)
         valid = np.array([[(k, t) not in invalid for t in range(n)]], np.uint8)
-        activity = rng.integers(1, 8, (n, 1))
+        activity = rng.integers(1, 8, (1, n)).astype(np.float64)
         folder = osp.join(root, 'mpi_inf_3dhp_test_set', f'TS{k}')
         os.makedirs(folder, exist_ok=True)
-        savemat(osp.join(folder, 'annot_data.mat'), dict(
+        (savemat73 if mat73 else savemat)(osp.join(folder, 'annot_data.mat'), dict(
             annot2=a2.transpose(2, 1, 0)[:, :, None], annot3=a3.transpose(2, 1, 0)[:, :, None],
             univ_annot3=univ.transpose(2, 1, 0)[:, :, None], valid_frame=valid,
             activity_annotation=activity))
         if images:
             for t in range(n):
                 _touch_image(osp.join(folder, 'imageSequence', f'img_{t + 1:06d}.jpg'))
-        truth[k] = dict(f=f, c=c, annot2=a2, annot3=a3, univ=univ, activity=activity[:, 0])
+        truth[k] = dict(f=f, c=c, annot2=a2, annot3=a3, univ=univ, activity=activity[0])
     return truth

@@ -36,7 +36,8 @@ def releases(num):
         'mupots3d': (lambda r, b: L.write_mupots(r, sequences=[(k, num // 40, 2)
                                                                for k in range(1, 21)]), []),
         'mpi_inf_3dhp': (lambda r, b: L.write_3dhp(r, sequences=[(k, num // 4)
-                                                                 for k in range(1, 5)]), []),
+                                                                 for k in range(1, 5)],
+                                                   mat73=True), []),  # v7.3, as released
     }
 
 
