@@ -33,11 +33,15 @@ train_dataloader = dict(
     dataset=dict(
         type='MixedDataset',
         # GT keypoints laid out as the J_regressor joints of the head's body model (the authors'
-        # name mapping: H36M / COCO pelvis, hips, spine, neck, head stand in for SMPL's)
+        # name mapping: H36M / COCO pelvis, hips, spine, neck, head stand in for SMPL's). COCO's
+        # pelvis / neck slots hold the mid-hips / mid-shoulders, valid where both parents are
+        # (the authors' COCO 'Pelvis' and 'Neck'): 14 of SMPL's 24 joints from COCO's 17.
         datasets=[
             dict(_base_.h36m_train, pipeline=_base_.train_pipeline, convention='smpl_24_loose'),
             dict(_base_.coco_neuralannot_train, pipeline=_base_.train_pipeline,
-                 convention='smpl_24_loose'),
+                 convention='smpl_24_loose',
+                 midpoint_joints=dict(pelvis_extra=('left_hip_extra', 'right_hip_extra'),
+                                      neck_extra=('left_shoulder', 'right_shoulder'))),
         ],
         partition=[0.5, 0.5]))
 val_dataloader = dict(

@@ -15,7 +15,10 @@ Two names differ from mmhuman3d's *convention* names (joint names are unchanged)
 ``smpl_24_loose`` is laid out as ``smpl_24`` (slot ``i`` stands for SMPL joint ``i``) but its
 pelvis, hips, spine_1, neck and head slots hold the H36M / LSP landmarks of those names
 (``pelvis_extra``, ...): the name mapping of Choi et al.'s code, whose ground truth the paper's
-recipe compares with SMPL's ``J_regressor`` joints (:data:`BASE_CONVENTIONS`).
+recipe compares with SMPL's ``J_regressor`` joints (:data:`BASE_CONVENTIONS`). A file without
+a joint of a slot's name may fill it with the midpoint of two of its joints
+(:mod:`mmhpse.conventions.midpoints`): the authors' COCO "Pelvis" (mid-hips) and "Neck"
+(mid-shoulders) in the pelvis and neck slots.
 
 ``coco_19`` (COCO-17 + pelvis + neck, the 19 joints of the paper's 2D pre-training) names its two
 extra joints ``pelvis_openpose`` / ``neck_openpose``: both are midpoints (of the hips / of the

@@ -5,13 +5,17 @@ in configs/_base_/models/pare_resnet50_orig.py."""
 import math
 import os.path as osp
 import pickle
+import sys
 
 import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.registry import DefaultScope
 
-from mmhpse.conventions import KEYPOINTS, get_mapping
+from helpers.tool_runner import REPO
+from mmhpse.conventions import KEYPOINTS, convert_kps, get_mapping
+from mmhpse.datasets import HumanImageDataset
 from mmhpse.registry import MODELS
 from mmhpse.structures import HumanDataSample
 from mmhpse.utils import register_all_modules
@@ -19,6 +23,9 @@ from mmhpse.utils import register_all_modules
 Rotation = pytest.importorskip('scipy.spatial.transform').Rotation
 register_all_modules()
 MODELS_DIR = osp.join(osp.dirname(__file__), '..', '..', 'configs', '_base_', 'models')
+PAPER = osp.join(REPO, 'configs', 'pare', 'pare_resnet50-scratch_8xb16-120e_h36m-coco.py')
+sys.path.insert(0, osp.join(REPO, 'tools', 'dataset_converters'))
+from _common import write_human_data  # noqa: E402 (the converters' HumanData writer)
 H, W, F = 256, 192, 5000.
 
 # The authors' joint names (Rethinking: lib/utils/human_models.py, data/Human36M/dataset.py):
@@ -246,6 +253,134 @@ _H36M_AUTHORS_TO_OURS = {
     'L_Wrist': 'left_wrist', 'R_Shoulder': 'right_shoulder', 'R_Elbow': 'right_elbow',
     'R_Wrist': 'right_wrist'
 }
+
+
+# ---------------------------------------------------------------- 4c, COCO: 'Pelvis' and 'Neck'
+def _authors_coco_in_smpl(kps):
+    """Rethinking's COCO 2D GT in SMPL's 24 joints, written from its code: 17 joints, valid where
+    labelled (``data/MSCOCO/dataset.py``), + 'Pelvis' (mid-hips) and 'Neck' (mid-shoulders),
+    each valid only when both parents are, else zero (``coord_utils.add_pelvis_and_neck``),
+    then renamed by name (``aug_utils.transform_joint_to_other_db``)."""
+    coord, valid = [tuple(p[:2]) for p in kps], [float(p[2] > 0) for p in kps]
+    for a, b in (('L_Hip', 'R_Hip'), ('L_Shoulder', 'R_Shoulder')):
+        ia, ib = AUTHORS_COCO.index(a), AUTHORS_COCO.index(b)
+        both = valid[ia] > 0 and valid[ib] > 0
+        coord.append(tuple((coord[ia][k] + coord[ib][k]) / 2 if both else 0. for k in (0, 1)))
+        valid.append(float(both))
+    out = np.zeros((24, 3))
+    for i, name in enumerate(AUTHORS_COCO):
+        if name in AUTHORS_SMPL:
+            out[AUTHORS_SMPL.index(name)] = (*coord[i], valid[i])
+    return out
+
+
+def _write_dataset(root, name, kps2d, names, kps3d=None, images=False):
+    """A HumanData file as the converters write it (``data_root=root``), optional images."""
+    n = len(kps2d)
+    paths = [f'{name}/{i:03d}.jpg' for i in range(n)]
+    if images:
+        cv2 = pytest.importorskip('cv2')
+        (root / 'images' / name).mkdir(parents=True, exist_ok=True)
+        for p in paths:
+            cv2.imwrite(str(root / 'images' / p), np.full((480, 640, 3), 90, np.uint8))
+    write_human_data(
+        str(root / f'{name}.npz'), paths, np.tile([[200., 100., 240., 320.]], (n, 1)), name,
+        keypoints2d=(kps2d, names), keypoints3d=None if kps3d is None else (kps3d, names),
+        smpl=dict(global_orient=np.zeros((n, 3)), body_pose=np.zeros((n, 23, 3)),
+                  betas=np.zeros((n, 10)), transl=np.zeros((n, 3))))
+
+
+def _recipe_dataset(root, which, name, **overrides):
+    cfg = Config.fromfile(PAPER).train_dataloader.dataset.datasets[which]
+    cfg = dict(cfg, data_root=str(root), ann_file=f'{name}.npz',
+               data_prefix=dict(img='images'), **overrides)
+    assert cfg.pop('type') == 'HumanImageDataset'
+    with DefaultScope.overwrite_default_scope('mmhpse'):
+        return HumanImageDataset(**cfg)
+
+
+def _coco_keypoints(rng, hidden):
+    """(N, 17, 3) COCO joints in a person box, confidence 1; ``hidden[i]``: names of sample i
+    that are unlabelled (COCO stores (0, 0, 0) for them)."""
+    kps = np.concatenate([rng.uniform([210, 110], [430, 410], (len(hidden), 17, 2)),
+                          np.ones((len(hidden), 17, 1))], -1)
+    for i, names in enumerate(hidden):
+        kps[i, [AUTHORS_COCO.index(n) for n in names]] = 0
+    return kps
+
+
+def test_4c_coco_2d_has_the_authors_14_joints(tmp_path):
+    hidden = [(), ('L_Hip', ), ('R_Shoulder', 'Nose'), ('L_Hip', 'L_Shoulder'), ()]
+    kps = _coco_keypoints(np.random.default_rng(6), hidden)
+    _write_dataset(tmp_path, 'coco', kps, KEYPOINTS['coco_17'])
+    ds = _recipe_dataset(tmp_path, 1, 'coco')
+    assert ds.convention == 'smpl_24_loose'
+    for i in range(len(hidden)):
+        got = ds.get_data_info(i)['keypoints2d']
+        np.testing.assert_allclose(got, _authors_coco_in_smpl(kps[i]), rtol=0, atol=1e-4)
+    full = ds.get_data_info(0)['keypoints2d']
+    assert (full[:, 2] > 0).sum() == 14  # 12 by name + pelvis + neck
+    pelvis, neck = (KEYPOINTS['smpl_24_loose'].index(n) for n in ('pelvis_extra', 'neck_extra'))
+    # a missing parent leaves that midpoint unlabelled (zero), the other one stays
+    one_hip = ds.get_data_info(1)['keypoints2d']
+    assert (one_hip[pelvis] == 0).all() and one_hip[neck, 2] == 1
+    assert (one_hip[:, 2] > 0).sum() == 12
+    assert ds.get_data_info(2)['keypoints2d'][neck, 2] == 0
+    # without the recipe's rule, COCO gives the 12 joints of the plain name mapping
+    plain = _recipe_dataset(tmp_path, 1, 'coco', midpoint_joints=None).get_data_info(0)
+    assert (plain['keypoints2d'][:, 2] > 0).sum() == 12
+
+
+def test_4c_coco_midpoints_after_flip_and_crop(tmp_path):
+    kps = _coco_keypoints(np.random.default_rng(7), [()] * 2)
+    _write_dataset(tmp_path, 'coco', kps, KEYPOINTS['coco_17'], images=True)
+    ds = _recipe_dataset(tmp_path, 1, 'coco')
+    names = KEYPOINTS['smpl_24_loose']
+    slot = {n: names.index(n) for n in ('pelvis_extra', 'neck_extra', 'left_hip_extra',
+                                        'right_hip_extra', 'left_shoulder', 'right_shoulder')}
+    seen = set()
+    for seed in range(12):
+        np.random.seed(seed)
+        i = seed % 2
+        out = ds[i]['data_samples']
+        gt, warp = out.gt_keypoints2d.double().numpy(), out.metainfo['warp_mat']
+        seen.add((out.metainfo['flip'], out.metainfo['rotation'] != 0))
+        # brute force in crop pixels: the midpoints of the transformed parents (a flip swaps
+        # the parents, their midpoint is the same point)
+        np.testing.assert_allclose(gt[slot['pelvis_extra'], :2], (
+            gt[slot['left_hip_extra'], :2] + gt[slot['right_hip_extra'], :2]) / 2, atol=1e-3)
+        np.testing.assert_allclose(gt[slot['neck_extra'], :2], (
+            gt[slot['left_shoulder'], :2] + gt[slot['right_shoulder'], :2]) / 2, atol=1e-3)
+        # the authors' order: midpoint of the file's joints first, then flip + crop
+        ref = _authors_coco_in_smpl(kps[i])
+        for n in ('pelvis_extra', 'neck_extra'):
+            np.testing.assert_allclose(gt[slot[n], :2], warp[:, :2] @ ref[slot[n], :2] + warp[:, 2],
+                                       atol=1e-3)
+            assert gt[slot[n], 2] == 1
+    assert {flip for flip, _ in seen} == {True, False} and any(rot for _, rot in seen)
+
+
+def test_4c_h36m_samples_unchanged(tmp_path):
+    rng = np.random.default_rng(8)
+    kps2d = np.concatenate([rng.uniform(200, 400, (3, 17, 2)), np.ones((3, 17, 1))], -1)
+    kps3d = np.concatenate([rng.normal(size=(3, 17, 3)) * 0.3, np.ones((3, 17, 1))], -1)
+    _write_dataset(tmp_path, 'h36m', kps2d, KEYPOINTS['h36m_17'], kps3d)
+    cfg = Config.fromfile(PAPER).train_dataloader.dataset.datasets[0]
+    assert 'midpoint_joints' not in cfg
+    coco_rule = Config.fromfile(PAPER).train_dataloader.dataset.datasets[1].midpoint_joints
+    plain = _recipe_dataset(tmp_path, 0, 'h36m')
+    forced = _recipe_dataset(tmp_path, 0, 'h36m', midpoint_joints=coco_rule)
+    pelvis = KEYPOINTS['smpl_24_loose'].index('pelvis_extra')
+    for i in range(3):
+        exp2d, _ = convert_kps(kps2d[i].astype(np.float32), 'h36m_17', 'smpl_24_loose')
+        exp3d, _ = convert_kps(kps3d[i].astype(np.float32), 'h36m_17', 'smpl_24_loose')
+        for ds in (plain, forced):  # the file's own pelvis and neck are never replaced
+            info = ds.get_data_info(i)
+            np.testing.assert_array_equal(info['keypoints2d'], exp2d)
+            np.testing.assert_array_equal(info['keypoints3d'], exp3d)
+            assert (info['keypoints2d'][:, 2] > 0).sum() == 16
+        hips = [KEYPOINTS['h36m_17'].index(n) for n in ('left_hip_extra', 'right_hip_extra')]
+        assert not np.allclose(exp2d[pelvis, :2], kps2d[i, hips, :2].mean(0))
 
 
 def test_4d_gt_betas_beyond_3_count_as_the_mean_shape(surrogate_body_model_dir):
