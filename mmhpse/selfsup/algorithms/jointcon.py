@@ -48,9 +48,16 @@ def gaussian_peaks(keypoints: torch.Tensor, in_size, feat_size) -> torch.Tensor:
     return torch.trunc(keypoints / _stride(keypoints, in_size, feat_size) + 0.5).long()
 
 
-def gaussian_on_map(keypoints: torch.Tensor, in_size, feat_size,
-                    sigma: float = 1.0) -> torch.Tensor:
+def gaussian_on_map(keypoints: torch.Tensor, in_size, feat_size, sigma: float = 1.0,
+                    authors_bounds: bool = False) -> torch.Tensor:
     """Whether the truncated Gaussian window (half-width ``3 sigma``) overlaps the map.
+
+    Args:
+        keypoints, in_size, feat_size: see :func:`gaussian_peaks`.
+        sigma (float): Gaussian sigma in cells. Defaults to 1.
+        authors_bounds (bool): Apply the authors' bounds check instead, which also passes a
+            window that ends one cell left of / above the map (an empty heatmap, so a zero joint
+            feature). Defaults to False.
 
     Returns:
         Tensor: ``(N, K)`` bool.
@@ -58,7 +65,8 @@ def gaussian_on_map(keypoints: torch.Tensor, in_size, feat_size,
     peaks = gaussian_peaks(keypoints, in_size, feat_size)
     last = peaks.new_tensor([feat_size[1] - 1, feat_size[0] - 1])
     radius = 3 * sigma
-    return ((peaks >= -radius) & (peaks <= last + radius)).all(-1)
+    low = -radius - 1 if authors_bounds else -radius
+    return ((peaks >= low) & (peaks <= last + radius)).all(-1)
 
 
 def gaussian_pool(feats: torch.Tensor, keypoints: torch.Tensor, in_size,
@@ -138,17 +146,21 @@ class JointCon(BaseSelfSupervisor):
             ``SupConHead(label='image', group='joint')`` the instance-level ablation.
         pool (str): ``'gaussian'`` (the paper's pooling) or ``'bilinear'`` (point sampling).
         sigma (float): Gaussian sigma in feature cells. Defaults to 1.
+        authors_bounds (bool): Gaussian pooling keeps the joints that pass the authors' bounds
+            check (see :func:`gaussian_on_map`), those with an empty window included. Defaults to
+            False (a joint counts while its window overlaps the map).
         data_preprocessor, init_cfg: see :class:`BaseSelfSupervisor`.
     """
 
     def __init__(self, backbone: dict, neck: dict, head: dict, pool: str = 'gaussian',
-                 sigma: float = 1.0, data_preprocessor: Optional[dict] = None,
+                 sigma: float = 1.0, authors_bounds: bool = False,
+                 data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(backbone=backbone, neck=neck, head=head,
                          data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if pool not in ('gaussian', 'bilinear'):
             raise ValueError(f"JointCon: pool must be 'gaussian' or 'bilinear', got {pool!r}")
-        self.pool, self.sigma = pool, sigma
+        self.pool, self.sigma, self.authors_bounds = pool, sigma, authors_bounds
 
     def joint_features(self, feats: torch.Tensor, keypoints: torch.Tensor, in_size) -> torch.Tensor:
         """``(N, C, H, W)`` maps + ``(N, K, 2)`` joints -> ``(N, K, C)`` joint features."""
@@ -159,7 +171,7 @@ class JointCon(BaseSelfSupervisor):
     def on_map(self, keypoints: torch.Tensor, in_size, feat_size) -> torch.Tensor:
         """``(N, K)`` bool: the joint reaches the map (Gaussian window, or point inside)."""
         if self.pool == 'gaussian':
-            return gaussian_on_map(keypoints, in_size, feat_size, self.sigma)
+            return gaussian_on_map(keypoints, in_size, feat_size, self.sigma, self.authors_bounds)
         return inside_map(keypoints, in_size, feat_size)
 
     @staticmethod

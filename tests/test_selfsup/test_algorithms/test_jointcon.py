@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from helpers.rethinking_reference import authors_heatmap, authors_peak, nearest_centre
 from helpers.supcon_reference import np_grouped_ntxent, np_supcon
 from mmpretrain.structures import DataSample
 
@@ -28,33 +29,6 @@ def _mmpretrain_scope():
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 CONFIG = osp.join(REPO, 'configs/jointcon/jointcon_resnet50_4xb32-140e_coco-256x192.py')
-
-
-def authors_peak(x, stride):
-    """The authors' peak cell, literally their formula: Python's ``int(x / stride + 0.5)``."""
-    return int(x / stride + 0.5)
-
-
-def nearest_centre(x, stride):
-    """The cell whose receptive-field centre ``c * stride`` is nearest to ``x`` (ties upwards)."""
-    best = None
-    for c in range(-30, 30):
-        d = abs(x - c * stride)
-        if best is None or d < best[0] or d == best[0]:
-            best = (d, c)
-    return best[1]
-
-
-def authors_heatmap(x, y, stride, h, w, sigma=1.):
-    """The authors' truncated Gaussian, by loops: the (6 sigma + 1)^2 patch written cell by cell
-    around the peak and cut by the (h, w) map; None when nothing of it lands on the map."""
-    px, py, r = authors_peak(x, stride), authors_peak(y, stride), int(3 * sigma)
-    hm = np.zeros((h, w))
-    for dy in range(-r, r + 1):
-        for dx in range(-r, r + 1):
-            if 0 <= py + dy < h and 0 <= px + dx < w:
-                hm[py + dy, px + dx] = math.exp(-(dx * dx + dy * dy) / (2 * sigma * sigma))
-    return hm if hm.sum() > 0 else None
 
 
 def test_gaussian_peak_is_the_receptive_field_centre():
@@ -95,10 +69,13 @@ def test_kept_joints_are_those_whose_gaussian_overlaps_the_map():
     on_map = heatmaps.reshape(len(kpts), -1).sum(-1) > 0
     np.testing.assert_array_equal(kept, (weights[0] > 0) & on_map)
     # the one difference to the authors' validity: a peak 4 cells left of / above the map passes
-    # their bounds check with an empty heatmap (a zero feature); it is dropped here
+    # their bounds check with an empty heatmap (a zero feature); it is dropped here, kept with
+    # authors_bounds=True, which gives their kept set exactly
     quirk = (weights[0] > 0) & ~on_map
     peaks = np.trunc(kpts[quirk] / 32 + .5)
     assert quirk.any() and ((peaks == -4).any(-1)).all()
+    theirs = gaussian_on_map(torch.tensor(kpts)[None], (256, 192), (8, 6), authors_bounds=True)
+    np.testing.assert_array_equal(theirs[0].numpy(), weights[0] > 0)
 
 
 def test_gaussian_pool_matches_loop():
