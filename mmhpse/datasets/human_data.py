@@ -16,11 +16,14 @@ SPIN (``datasets/preprocess/*.py`` of SPIN): ``imgname (N,)``, ``center (N, 2)``
 ``S (N, 24, 4)``, ``openpose (N, 25, 3)``, ``pose (N, 72)`` with ``shape (N, 10)``,
 ``has_smpl (N,)`` (default: 1 where ``pose`` exists), ``gender (N,)`` (``'m'``/``'f'``).
 
-Structural problems (missing key, wrong shape, unknown convention) always raise
-:class:`AnnotationError`. Bad samples (non-finite values, zero-area box, unknown gender) raise an
-error naming the file, the key and the first bad sample index, or with ``drop_invalid=True`` are
-dropped, counted and logged. The scan reads the arrays in chunks, once per file version: its
-result is kept in the file's cache (see :mod:`mmhpse.datasets.lazy_npz`).
+Structural problems (missing key, wrong shape, unknown convention, 3D keypoints in millimetres,
+an unreadable or corrupt file or member) always raise :class:`AnnotationError`; a pickled member
+naming a class outside the allow-list of :mod:`mmhpse.utils.safe_pickle` raises its
+``UnsafePickleError`` (nothing of the file is executed). Bad samples (non-finite values,
+zero-area box, unknown gender) raise an error naming the file, the key and the first bad sample
+index, or with ``drop_invalid=True`` are dropped, counted and logged. The scan reads the arrays
+in chunks, once per file version: its result is kept in the file's cache (see
+:mod:`mmhpse.datasets.lazy_npz`).
 """
 import logging
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -29,12 +32,16 @@ import numpy as np
 from mmengine.logging import print_log
 
 from mmhpse.conventions import KEYPOINTS, resolve_convention
-from .lazy_npz import LazyNpz
+from .lazy_npz import LazyNpz, NpzReadError
 
 __all__ = ['AnnotationError', 'HumanAnnotations']
 
-_SCAN_VERSION = 1
+_SCAN_VERSION = 2  # 2: unit check of the 3D keypoints
 _SCAN_ROWS = 1 << 16
+_UNIT_ROWS = 4096  # rows sampled (evenly spread) for the unit check
+#: A joint of a person in metres lies well within this of the centroid of the sample's joints; in
+#: millimetres the median distance is some hundreds.
+_MAX_MEDIAN_METRES = 10.
 _GENDERS = {'n': 0, 'neutral': 0, 'm': 1, 'male': 1, 'f': 2, 'female': 2}
 GENDER_NAMES = ('neutral', 'male', 'female')
 _OPENPOSE_NAMES = KEYPOINTS['smpl_49'][:25]
@@ -88,7 +95,10 @@ class HumanAnnotations:
         self.path = path
         self.cache_dir = cache_dir
         self.drop_invalid = drop_invalid
-        self.store = LazyNpz(path, cache_dir)
+        try:
+            self.store = LazyNpz(path, cache_dir)
+        except NpzReadError as err:
+            raise AnnotationError(str(err)) from err
         self.kp2d: List[_Keypoints] = []
         self.kp3d: List[_Keypoints] = []
         self.smpl: Optional[dict] = None
@@ -255,8 +265,14 @@ class HumanAnnotations:
                                          count=int(len(idx))))
                     bad_rows |= bad
             report = dict(version=_SCAN_VERSION, problems=problems,
-                          bad_rows=np.flatnonzero(bad_rows).tolist())
+                          bad_rows=np.flatnonzero(bad_rows).tolist(), units=self._unit_check())
             self.store.write_json('validation.json', report)
+        for key, median in report['units'].items():
+            if median > _MAX_MEDIAN_METRES:
+                raise AnnotationError(
+                    f"{self.path}: key '{key}' looks like millimetres, not metres: the median "
+                    f"distance of a joint from its sample's centroid is {median:.1f} (a body is "
+                    'about 0.1-1 m across); convert the 3D keypoints to metres (divide by 1000)')
         if report['problems'] and not self.drop_invalid:
             p = report['problems'][0]
             raise AnnotationError(
@@ -272,6 +288,26 @@ class HumanAnnotations:
                       logger='current', level=logging.WARNING)
         # kept row k is k + j, j = number of bad rows below it: searchsorted on bad - arange
         self._bad_shifted = self.bad_rows - np.arange(len(self.bad_rows))
+
+    def _unit_check(self) -> Dict[str, float]:
+        """Median distance of the (finite, confident) 3D joints from their sample's centroid,
+        per 3D keypoint key, over up to ``_UNIT_ROWS`` evenly spread rows."""
+        keys3d = ['keypoints3d'] if self.fmt == 'humandata' else ['S']
+        rows = np.unique(np.linspace(0, self.num_raw - 1, min(self.num_raw, _UNIT_ROWS))
+                         .astype(np.int64))
+        out = {}
+        for key, kp in zip(keys3d, self.kp3d):
+            if not len(rows):
+                continue
+            arr = np.asarray(_private_map(kp.array)[rows], np.float64)  # (R, K, 4)
+            valid = np.isfinite(arr).all(-1) & (arr[..., 3] > 0)
+            counts = valid.sum(1, keepdims=True)
+            xyz = np.where(valid[..., None], arr[..., :3], 0.)
+            centroid = xyz.sum(1, keepdims=True) / np.maximum(counts, 1)[..., None]
+            dist = np.linalg.norm(xyz - centroid, axis=-1)[valid & (counts > 1)]
+            if len(dist):
+                out[key] = float(np.median(dist))
+        return out
 
     @property
     def num_kept(self) -> int:

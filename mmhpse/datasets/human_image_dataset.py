@@ -8,9 +8,10 @@ from mmengine.dataset import BaseDataset
 
 from mmhpse.conventions import get_flip_indices, get_keypoint_names
 from mmhpse.registry import DATASETS
-from .human_data import HumanAnnotations
+from .human_data import AnnotationError, HumanAnnotations
 from .label_fraction import load_indices
 from .sample_filter import select_h36m_rows
+from .transforms.loading import last_bad_image
 
 __all__ = ['HumanImageDataset']
 
@@ -34,7 +35,8 @@ class HumanImageDataset(BaseDataset):
             name without extension.
         indices_file (str, optional): label-fraction index file (``.npy`` / ``.txt`` of rows of
             ``ann_file``, see :mod:`mmhpse.datasets.label_fraction`); only these rows are used.
-        test_mode (bool): no refetch on a failed sample.
+        test_mode (bool): no refetch on a failed sample: a sample that the pipeline skips (bad
+            image or box) raises an error naming the file and the sample.
         drop_invalid (bool): drop samples with bad annotations (counted, logged) instead of
             raising :class:`~mmhpse.datasets.human_data.AnnotationError`.
         cache_dir (str, optional): where compressed members are extracted (default: next to the
@@ -89,15 +91,28 @@ class HumanImageDataset(BaseDataset):
         self._metainfo.update(metainfo or {})
 
     def full_init(self):
-        """Open and validate the annotation file; select rows (drop, index file, indices)."""
+        """Open and validate the annotation file; select rows (drop, index file, indices).
+
+        Raises:
+            AnnotationError: a bad file, or no sample left (naming the file and the step that
+                left none: mmengine's samplers would divide by zero later).
+        """
         if self._fully_initialized:
             return
         ann = HumanAnnotations(self.ann_file, self.cache_dir, self.drop_invalid)
         self.annotations = ann
         self._rows = None  # all kept rows, without an O(N) index array
+        if ann.num_raw == 0:
+            self._refuse_empty('the file holds no samples')
+        if ann.num_kept == 0:
+            self._refuse_empty(f'all {ann.num_raw} samples were dropped as invalid '
+                               '(drop_invalid=True)')
         if self.indices_file is not None:
             wanted = load_indices(self.indices_file, ann.num_raw)
             self._rows = wanted[~np.isin(wanted, ann.bad_rows)]
+            if not len(self._rows):
+                self._refuse_empty(f'the index file {self.indices_file} selects none of the '
+                                   f'{ann.num_kept} valid samples')
         if self.sample_filter is not None:
             key = 'image_path' if ann.fmt == 'humandata' else 'imgname'
             self._rows = select_h36m_rows(ann.img_names, self._current_rows(),
@@ -108,7 +123,12 @@ class HumanImageDataset(BaseDataset):
                               gender_key=gender_key if ann.gender_strings is not None else None)
         if self._indices is not None:
             self._rows = self._subset_rows(self._indices)
+            if not len(self._rows):
+                self._refuse_empty(f'indices={self._indices!r} selects none of the samples')
         self._fully_initialized = True
+
+    def _refuse_empty(self, why: str):
+        raise AnnotationError(f'{self.ann_file}: no sample to use: {why}')
 
     def _current_rows(self) -> np.ndarray:
         return self.annotations.rows if self._rows is None else self._rows
@@ -155,6 +175,25 @@ class HumanImageDataset(BaseDataset):
                     keypoints_convention=self.convention)
         info['convention'] = self.convention  # PackHumanInputs keeps it as metainfo
         return info
+
+    def __getitem__(self, idx: int) -> dict:
+        """The sample after the pipeline; in training mode a skipped sample (``None`` from the
+        pipeline) is replaced by another (mmengine's refetch), at test time it is an error."""
+        if not self.test_mode:
+            return super().__getitem__(idx)
+        if not self._fully_initialized:
+            self.full_init()
+        data = self.prepare_data(idx)
+        if data is None:
+            info = self.get_data_info(idx)
+            last = last_bad_image()
+            why = last[1] if last is not None and last[0] == info['img_path'] else \
+                'the pipeline returned None'
+            raise RuntimeError(
+                f'{self.ann_file}: test sample {idx} (row {info["ann_idx"]} of the file, image '
+                f'"{info["img_path"]}") cannot be used: {why}. Test sets are not thinned out '
+                'silently: fix the image or remove the sample from the file.')
+        return data
 
     def get_subset_(self, indices: Union[Sequence[int], int]) -> None:
         """Keep only the given samples (positions in this dataset)."""

@@ -10,6 +10,14 @@ half-written cache. Small values (0-d arrays: strings, flags, counts) live in th
 
 Opening a file whose cache exists costs a few ``np.load(mmap_mode='r')`` calls, independent of the
 number of samples; the pages of a memory map are shared between dataloader workers.
+
+Integrity: a memory map bypasses the zip CRC-32 check, so the cache is only built after every
+stored member has been read once through :mod:`zipfile`, which checks it; extracted members are
+checked while they are extracted. Pickled members are unpickled by
+:func:`mmhpse.utils.safe_pickle.safe_npz_member` (allow-list: containers, numpy, scipy sparse). A
+truncated file, a corrupt member or a CRC mismatch raises :class:`NpzReadError` naming the file
+(and the member); a disallowed pickled class raises
+:class:`~mmhpse.utils.safe_pickle.UnsafePickleError` naming the file, the member and the class.
 """
 import hashlib
 import json
@@ -18,13 +26,21 @@ import os.path as osp
 import shutil
 import tempfile
 import zipfile
+import zlib
 from typing import Any, Dict, Optional
 
 import numpy as np
 
-__all__ = ['LazyNpz']
+from mmhpse.utils.safe_pickle import UnsafePickleError, safe_npz_member
 
-_VERSION = 1
+__all__ = ['LazyNpz', 'NpzReadError']
+
+_VERSION = 2  # 2: stored members CRC-checked, pickles restricted
+_READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError)  # damaged zip data
+
+
+class NpzReadError(ValueError):
+    """An ``.npz`` file (or one of its members) that cannot be read as it is."""
 _CHUNK = 1 << 24  # bytes per copy when extracting a member
 
 
@@ -78,18 +94,27 @@ class LazyNpz:
         st = os.stat(self.path)
         self._key = f'{st.st_size}-{st.st_mtime_ns}-v{_VERSION}'
         self._values: Dict[str, Any] = {}
-        extract = []
-        with zipfile.ZipFile(self.path) as zf, open(self.path, 'rb') as fp:
+        extract, stored = [], []
+        try:
+            zf = zipfile.ZipFile(self.path)
+        except zipfile.BadZipFile as err:
+            raise NpzReadError(f'{self.path}: cannot be read as an .npz (zip) file: {err} '
+                               '(truncated, or not an .npz file?)') from err
+        with zf, open(self.path, 'rb') as fp:
             for info in zf.infolist():
                 if not info.filename.endswith('.npy'):
                     continue
                 name = info.filename[:-4]
-                mapped = self._map_stored(fp, info) if info.compress_type == 0 else None
+                try:
+                    mapped = self._map_stored(fp, info) if info.compress_type == 0 else None
+                except ValueError as err:  # a stored member whose .npy header is damaged
+                    raise NpzReadError(f'{self.path}: member {name!r} is corrupt: {err}') from err
                 if mapped is None:
                     extract.append(name)
                 else:
                     self._values[name] = mapped
-        self.cache_path = self._open_cache(extract)
+                    stored.append(name)
+        self.cache_path = self._open_cache(extract, stored)
 
     # ---------------------------------------------------------------- stored members
     def _map_stored(self, fp, info: zipfile.ZipInfo):
@@ -124,13 +149,13 @@ class LazyNpz:
             return osp.join(self.cache_dir, f'{base}.{digest}.cache')
         return self.path + '.cache'
 
-    def _open_cache(self, extract):
+    def _open_cache(self, extract, stored):
         for fallback in (False, True):
             root = self._cache_root(fallback)
             folder = osp.join(root, self._key)
             try:
                 if not osp.isfile(osp.join(folder, 'manifest.json')):
-                    self._build_cache(root, folder, extract)
+                    self._build_cache(root, folder, extract, stored)
                 break
             except OSError:
                 if fallback:
@@ -148,14 +173,20 @@ class LazyNpz:
             self._values[name] = sub
         return folder
 
-    def _build_cache(self, root, folder, extract):
+    def _build_cache(self, root, folder, extract, stored):
         os.makedirs(root, exist_ok=True)
         tmp = tempfile.mkdtemp(prefix='.building-', dir=root)
-        manifest = dict(source=self.path, scalars={}, arrays=[], dicts={})
+        manifest = dict(source=self.path, scalars={}, arrays=[], dicts={}, crc_checked=stored)
         try:
             with zipfile.ZipFile(self.path) as zf:
+                for name in stored:
+                    self._check_crc(zf, name)
                 for name in extract:
-                    self._extract(zf, name, tmp, manifest)
+                    try:
+                        self._extract(zf, name, tmp, manifest)
+                    except _READ_ERRORS as err:
+                        raise NpzReadError(
+                            f'{self.path}: member {name!r} is corrupt ({err})') from err
             with open(osp.join(tmp, 'manifest.json'), 'w') as f:
                 json.dump(manifest, f)
             try:
@@ -169,6 +200,16 @@ class LazyNpz:
             if old != osp.basename(folder) and not old.startswith('.'):
                 shutil.rmtree(osp.join(root, old), ignore_errors=True)
 
+    def _check_crc(self, zf: zipfile.ZipFile, name: str):
+        """Read a stored member through ``zipfile``, which compares its CRC-32 at the end."""
+        try:
+            with zf.open(f'{name}.npy') as fp:
+                while fp.read(_CHUNK):
+                    pass
+        except _READ_ERRORS as err:
+            raise NpzReadError(f'{self.path}: member {name!r} is corrupt: its bytes do not match '
+                               f'the CRC-32 stored in the zip ({err})') from err
+
     def _extract(self, zf: zipfile.ZipFile, name: str, tmp: str, manifest: dict):
         with zf.open(f'{name}.npy') as fp:
             header = _npy_header(fp)
@@ -181,13 +222,21 @@ class LazyNpz:
                 for start in range(0, len(raw), _CHUNK):
                     view = raw[start:start + _CHUNK]
                     if fp.readinto(view) != len(view):
-                        raise ValueError(f'{self.path}: member {name!r} is truncated')
+                        raise NpzReadError(f'{self.path}: member {name!r} is truncated')
+                fp.read()  # at the end of the member: zipfile compares the CRC-32
                 out.flush()
                 del raw, out
                 manifest['arrays'].append(name)
                 return
         with zf.open(f'{name}.npy') as fp:
-            value = np.lib.format.read_array(fp, allow_pickle=True)
+            try:
+                value = safe_npz_member(self.path, name, fp)  # restricted unpickler
+            except UnsafePickleError:
+                raise
+            except ValueError as err:  # names the file and the member
+                raise NpzReadError(str(err)) from err
+            while fp.read(_CHUNK):  # to the end of the member: zipfile compares the CRC-32
+                pass
         try:
             if value.ndim == 0:
                 value = value.item()
@@ -199,7 +248,7 @@ class LazyNpz:
             np.save(osp.join(tmp, f'{name}.npy'), _plain_array(value))
             manifest['arrays'].append(name)
         except TypeError as e:
-            raise ValueError(f'{self.path}: cannot read member {name!r}: {e}') from None
+            raise NpzReadError(f'{self.path}: cannot read member {name!r}: {e}') from None
 
     def _extract_dict(self, name, value, tmp, manifest):
         entry = dict(scalars={}, arrays=[])

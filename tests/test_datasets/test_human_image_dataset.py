@@ -129,8 +129,13 @@ def test_refetch_on_missing_image(tmp_path):
     assert ds[0]['ann_idx'] == 7  # the only sample whose image loads
     ds_test = HumanImageDataset(ann_file=path, test_mode=True, pipeline=[
         dict(type='_DropSomeImages', missing=missing)])
-    with pytest.raises(Exception, match='should not get `None`'):
-        ds_test[0]
+    with pytest.raises(RuntimeError) as err:
+        ds_test[3]
+    assert str(err.value) == (
+        f'{path}: test sample 3 (row 3 of the file, image "images/003.jpg") cannot be used: the '
+        'pipeline returned None. Test sets are not thinned out silently: fix the image or remove '
+        'the sample from the file.')
+    assert ds_test[7]['ann_idx'] == 7
 
 
 def test_lazy_init(tmp_path):

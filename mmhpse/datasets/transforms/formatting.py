@@ -49,7 +49,8 @@ class PackHumanInputs(BaseTransform):
             raise RuntimeError(
                 'PackHumanInputs: the image flip of HumanRandomFlip(lazy_image=True) is still '
                 'pending (no HumanTopdownAffine after it), the pixels would not match the '
-                f'annotations (sample_idx={results.get("sample_idx")}, img_path={results.get("img_path")})')
+                f'annotations (sample_idx={results.get("sample_idx")}, '
+                f'img_path={results.get("img_path")})')
         if results.get('color_scale_pending', False):
             raise RuntimeError(
                 'PackHumanInputs: the colour scaling of ColorJitterScale is still pending (no '

@@ -7,7 +7,8 @@ import pytest
 from mmengine.dataset import BaseDataset
 
 import mmhpse.datasets.transforms.loading as loading
-from mmhpse.datasets.transforms import LoadHumanImage, get_bad_image_count, reset_bad_image_count
+from mmhpse.datasets.transforms import (LoadHumanImage, get_bad_image_count,
+                                        get_bad_image_reasons, reset_bad_image_count)
 
 from helpers.fixtures import COCO_FIXTURES as COCO  # noqa: E402
 
@@ -51,10 +52,14 @@ def test_missing_and_corrupt_images_are_counted_skips(tmp_path, warnings_seen):
     assert load(dict(img_path=str(tmp_path / 'broken.jpg'), sample_idx=8)) is None
     assert get_bad_image_count() == 2
     msg, kwargs = warnings_seen[0]
-    assert msg == (f'LoadHumanImage: cannot read image "{tmp_path / "missing.jpg"}" '
-                   '(sample_idx=7); the sample is skipped (1/5 unreadable images in this process)')
+    assert msg == (f'LoadHumanImage: skipped image "{tmp_path / "missing.jpg"}" (sample_idx=7): '
+                   'cannot read image (No such file or directory) (1/5 bad images in this '
+                   'process)')
     assert kwargs['level'] == 30  # logging.WARNING
-    assert 'sample_idx=8' in warnings_seen[1][0] and 'broken.jpg' in warnings_seen[1][0]
+    assert warnings_seen[1][0] == (
+        f'LoadHumanImage: skipped image "{tmp_path / "broken.jpg"}" (sample_idx=8): cannot read '
+        'image (missing, or not a decodable image) (2/5 bad images in this process)')
+    assert get_bad_image_reasons() == {'unreadable': 2}
 
 
 def test_bound_on_bad_images(tmp_path, warnings_seen):
@@ -64,10 +69,12 @@ def test_bound_on_bad_images(tmp_path, warnings_seen):
     assert load(dict(img_path=paths[1], sample_idx=1)) is None
     with pytest.raises(RuntimeError) as err:
         load(dict(img_path=paths[2], sample_idx=2))
-    assert str(err.value) == ('LoadHumanImage: 3 unreadable images in this process exceed '
-                              f'max_bad_images=2; last paths: {paths}')
+    assert str(err.value) == (
+        "LoadHumanImage: 3 bad images in this process exceed max_bad_images=2 (by reason: "
+        f"{{'unreadable': 3}}); last paths: {paths}; last: \"{paths[2]}\": cannot read image "
+        '(No such file or directory)')
     # the count is per process, shared by every LoadHumanImage instance
-    with pytest.raises(RuntimeError, match='4 unreadable images'):
+    with pytest.raises(RuntimeError, match='4 bad images'):
         LoadHumanImage(max_bad_images=3)(dict(img_path=paths[0]))
     with pytest.raises(ValueError, match='max_bad_images must be >= 0'):
         LoadHumanImage(max_bad_images=-1)
