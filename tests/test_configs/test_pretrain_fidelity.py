@@ -203,9 +203,11 @@ def test_2d_pose_heatmap_target_loss_and_init():
             np.testing.assert_allclose(encoded['heatmaps'][k], ref, atol=1e-6)
     loss = cfg.model.head.loss
     assert loss == dict(type='KeypointMSELoss', use_target_weight=True, loss_weight=0.5)
+    from mmengine.registry import DefaultScope
     head_cfg = dict(cfg.model.head, in_channels=16, deconv_out_channels=(8, 8, 8))
     head_cfg.pop('type')
-    head = HeatmapHead(**head_cfg)
+    with DefaultScope.overwrite_default_scope('mmpose'):  # the config's scope builds the loss
+        head = HeatmapHead(**head_cfg)
     head.init_weights()
     weights = [m.weight for m in head.modules()
                if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d))]
