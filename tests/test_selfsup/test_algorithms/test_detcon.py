@@ -12,6 +12,15 @@ from mmhpse.selfsup.algorithms.detcon import (DetCon, detcon_nce_direction, grid
                                               mask_pool, sample_mask_ids)
 
 
+@pytest.fixture(autouse=True)
+def _mmpretrain_scope():
+    """DetCon builds its parts in mmpretrain's registries; earlier tests in the session may have
+    left another default scope current."""
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        yield
+
+
 def _ref_direction(pred, ids, t_other, other_ids, t_same, same_ids, offset, tau):
     """Loops over anchors: softmax over every target of both views except the anchor's own object
     in its own view; target distribution uniform over the same image's same id in the other view;
