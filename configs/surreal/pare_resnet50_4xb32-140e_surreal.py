@@ -41,4 +41,5 @@ train_dataloader = dict(
         ann_file='surreal_train.npz',
         data_prefix=dict(img=''),
         dataset_name='surreal',
+        convention='smpl_24',  # the body model's joints (SURREAL stores SMPL's 24)
         pipeline=train_pipeline))

@@ -67,7 +67,7 @@ def test_paper_model_builds_and_runs(surrogate_body_model_dir):
     with torch.no_grad():
         out = model(torch.zeros(1, 3, 256, 192), mode='tensor')
     assert out['part_attention'].shape == (1, 24, 8, 6)  # the C5 grid of a 256x192 crop
-    assert out['pred_joints'].shape == (1, 49, 3)
+    assert out['pred_joints'].shape == (1, 24, 3)  # SMPL's J_regressor joints (smpl_24)
 
 
 @pytest.mark.parametrize('name', ['hmr_resnet50.py', 'pare_resnet50_orig.py', 'pare_hrnet_w32.py'])
