@@ -7,9 +7,12 @@
 #
 # Before running: the datasets and body models of README "Data preparation"; the released SSL /
 # ImageNet checkpoints below in checkpoints/ (the study refuses to start and lists every missing
-# file). Pre-trainings with a `config` are trained by the runner (2D pose, JointCon, DetCon on COCO
-# person crops, SURREAL); those with a `checkpoint` are the methods' published ImageNet weights,
-# as in the paper. The runner extracts every backbone and fine-tunes with a strict load.
+# file). Pre-trainings with a `config` are trained by the runner (2D pose and JointCon on COCO,
+# SURREAL, and DetCon on ImageNet for the 1000 epochs of DeepMind's release, whose weights are a
+# JAX checkpoint); those with a `checkpoint` are the methods' published ImageNet weights. Every SSL
+# row is pre-trained on ImageNet, as in the paper; the COCO-person variants of the SSL methods are
+# configs of their own (configs/<method>/*_coco-person*.py). The runner extracts every backbone
+# and fine-tunes with a strict load.
 ann = 'data/preprocessed_datasets'
 fractions = f'{ann}/fractions'
 
@@ -40,9 +43,11 @@ study = dict(
         dict(name='byol', checkpoint='checkpoints/byol_resnet50_in1k_release.pth'),
         dict(name='swav', checkpoint='checkpoints/swav_resnet50_in1k_release.pth'),
         dict(name='densecl', checkpoint='checkpoints/densecl_resnet50_in1k_release.pth'),
-        dict(name='detcon', config='configs/detcon/detcon-b_resnet50_16xb256-coslr-200e_coco-person.py'),
-        dict(name='2d-pose', config='configs/pose2d/simplebaseline_resnet50_4xb32-140e_coco19-256x192.py'),
-        dict(name='jointcon', config='configs/jointcon/jointcon_resnet50_4xb32-140e_coco-256x192.py'),
+        dict(name='detcon', config='configs/detcon/detcon-b_resnet50_16xb256-coslr-1000e_in1k.py'),
+        dict(name='2d-pose',
+             config='configs/pose2d/simplebaseline_resnet50_4xb32-140e_coco19-256x192.py'),
+        dict(name='jointcon',
+             config='configs/jointcon/jointcon_resnet50_4xb32-140e_coco-256x192.py'),
         dict(name='surreal', config='configs/surreal/pare_resnet50_4xb32-140e_surreal.py'),
     ],
     finetune=dict(
