@@ -17,7 +17,8 @@ _base_ = [
 custom_imports = dict(imports=['mmhpse.selfsup'], allow_failed_imports=False)
 
 num_joints = 19
-midpoints = [(11, 12), (5, 6)]  # pelvis, neck
+# COCO-19: pelvis = mid-hips, neck = mid-shoulders (joint names of mmhpse.conventions 'coco_17')
+midpoints = [('left_hip_extra', 'right_hip_extra'), ('left_shoulder', 'right_shoulder')]
 
 train_cfg = dict(max_epochs=140, val_interval=10)
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3))

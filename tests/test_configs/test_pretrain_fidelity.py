@@ -133,7 +133,12 @@ def test_1i_data_crop_and_joints():
     assert ds.type == 'mmpose.CocoDataset' and ds.data_mode == 'topdown'
     assert ds.ann_file == 'annotations/person_keypoints_train2017.json'
     assert cfg.train_pipeline[1] == dict(type='mmpose.GetBBoxCenterScale', padding=1.25)
-    assert cfg.train_pipeline[2] == dict(type='AddMidpointJoints', pairs=[(11, 12), (5, 6)])
+    assert cfg.train_pipeline[2]['type'] == 'AddMidpointJoints'
+    # pelvis = mid-hips, neck = mid-shoulders, in COCO's published keypoint order
+    # (5/6 left/right shoulder, 11/12 left/right hip)
+    from mmhpse.selfsup.transforms import AddMidpointJoints
+    mid = AddMidpointJoints(**{k: v for k, v in cfg.train_pipeline[2].items() if k != 'type'})
+    assert mid.pairs == [(11, 12), (5, 6)]
 
 
 def test_1j_schedule():

@@ -18,7 +18,10 @@ from mmengine.logging import MMLogger
 from mmpose.structures.bbox import get_warp_matrix
 from mmpretrain.registry import TRANSFORMS
 
-COCO_MID_JOINTS = ((11, 12), (5, 6))  # COCO-17 -> COCO-19: pelvis = mid-hips, neck = mid-shoulders
+from mmhpse.conventions import KEYPOINTS
+
+# COCO-17 -> COCO-19 (``pelvis_openpose`` = mid-hips, ``neck_openpose`` = mid-shoulders)
+COCO_MID_JOINTS = (('left_hip_extra', 'right_hip_extra'), ('left_shoulder', 'right_shoulder'))
 
 
 @TRANSFORMS.register_module()
@@ -30,12 +33,24 @@ class AddMidpointJoints(BaseTransform):
     ``num_source_keypoints`` (K).
 
     Args:
-        pairs (sequence of (int, int)): parent indices of each new joint, in order. The default is
-            COCO-19 (pelvis = mid-hips, neck = mid-shoulders).
+        pairs (sequence of (str, str)): parent joint names of each new joint, in order. The
+            default is COCO-19 (pelvis = mid-hips, neck = mid-shoulders).
+        convention (str): the source keypoints' convention (``mmhpse.conventions.KEYPOINTS``),
+            which turns the names into indices. Defaults to ``'coco_17'``.
     """
 
-    def __init__(self, pairs: Sequence[Tuple[int, int]] = COCO_MID_JOINTS) -> None:
-        self.pairs = [tuple(int(i) for i in p) for p in pairs]
+    def __init__(self, pairs: Sequence[Tuple[str, str]] = COCO_MID_JOINTS,
+                 convention: str = 'coco_17') -> None:
+        if convention not in KEYPOINTS:
+            raise ValueError(f'AddMidpointJoints: unknown convention {convention!r}; known: '
+                             f'{sorted(KEYPOINTS)}')
+        names = KEYPOINTS[convention]
+        unknown = [n for p in pairs for n in p if n not in names]
+        if unknown or any(len(p) != 2 for p in pairs):
+            raise ValueError(f'AddMidpointJoints: pairs {list(pairs)} must be pairs of joint names '
+                             f'of {convention!r}; unknown: {unknown}')
+        self.convention = convention
+        self.pairs = [tuple(names.index(n) for n in p) for p in pairs]
 
     def transform(self, results: Dict) -> Dict:
         kpts, vis = results['keypoints'], results['keypoints_visible']

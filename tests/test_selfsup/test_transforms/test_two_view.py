@@ -136,12 +136,14 @@ def test_add_midpoint_joints():
     assert ref_v[17] == 0 and ref_v[18] == 1  # pelvis needs both hips
     assert out['flip_indices'] == COCO19_FLIP and out['num_source_keypoints'] == 17
     with pytest.raises(ValueError, match=r'mirror \(2, 3\) of pair \(1, 4\) is not a pair'):
-        AddMidpointJoints(pairs=[(1, 4)])(person(np.zeros((8, 8, 3), np.uint8), [0, 0, 4, 4],
-                                                 kpts, vis))
-    with pytest.raises(ValueError, match=r'pair \(11, 40\) out of range for 17 keypoints '
+        AddMidpointJoints(pairs=[('left_eye', 'right_ear')])(
+            person(np.zeros((8, 8, 3), np.uint8), [0, 0, 4, 4], kpts, vis))
+    with pytest.raises(ValueError, match=r"unknown: \['pelvis'\]"):
+        AddMidpointJoints(pairs=[('left_hip_extra', 'pelvis')])
+    with pytest.raises(ValueError, match=r'pair \(11, 12\) out of range for 5 keypoints '
                        r'\(synthetic.jpg, sample 0'):
-        AddMidpointJoints(pairs=[(11, 40)])(person(np.zeros((8, 8, 3), np.uint8), [0, 0, 4, 4],
-                                                   kpts, vis))
+        AddMidpointJoints(pairs=[('left_hip_extra', 'right_hip_extra')])(
+            person(np.zeros((8, 8, 3), np.uint8), [0, 0, 4, 4], kpts[:5], vis[:5]))
 
 
 def test_clipped_bbox_transform_distribution():
