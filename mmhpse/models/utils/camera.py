@@ -24,6 +24,7 @@ Cameras as modules (built from a head's ``camera`` config): :class:`WeakPerspect
 rule above) and :class:`SigmoidDepthCamera` (Choi et al.: ``(t_x, t_y, gamma)`` with
 ``t_z = k sigmoid(gamma)``); both project with the principal point at the crop centre.
 """
+from abc import ABCMeta, abstractmethod
 from typing import Optional, Sequence, Tuple, Union
 
 import torch
@@ -158,7 +159,7 @@ def normalized_to_pixels(keypoints: torch.Tensor,
     return torch.cat([xy * half + ctr, keypoints[..., 2:]], dim=-1)
 
 
-class CropCamera(nn.Module):
+class CropCamera(nn.Module, metaclass=ABCMeta):
     """Perspective camera of a person crop: principal point at the crop centre, focal length in
     crop pixels. Subclasses turn a head's camera output into the body's translation.
 
@@ -173,10 +174,10 @@ class CropCamera(nn.Module):
         self.focal_length = float(focal_length)
         self.norm_size = norm_size
 
+    @abstractmethod
     def translation(self, pred_cam: torch.Tensor,
                     img_size: Union[int, Sequence[int]]) -> torch.Tensor:
         """``(B, 3)`` body translation in the camera frame (metres) of a ``(B, 3)`` output."""
-        raise NotImplementedError
 
     def project(self, points: torch.Tensor, transl: torch.Tensor,
                 img_size: Union[int, Sequence[int]]) -> torch.Tensor:
