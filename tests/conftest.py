@@ -43,3 +43,15 @@ def mmengine_log():
     logger.addHandler(handler)
     yield handler.messages
     logger.removeHandler(handler)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_default_scope():
+    """Drop the mmengine ``DefaultScope`` instances a test creates (a Runner or
+    ``init_default_scope`` makes its scope the current one for the whole process), so that a test
+    of another scope cannot change the registry lookups of the tests after it."""
+    from mmengine.registry import DefaultScope
+    before = set(DefaultScope._instance_dict)
+    yield
+    for name in set(DefaultScope._instance_dict) - before:
+        del DefaultScope._instance_dict[name]

@@ -1,4 +1,8 @@
-"""Evaluate a checkpoint on a config's test set and print the metric table."""
+"""Evaluate a checkpoint on a config's test set and print the metric table.
+
+The checkpoint must fill every weight of the config's model with the model's shapes (the body
+model's buffers come from its files); ``--allow-partial`` accepts one that does not.
+"""
 import argparse
 import json
 import os
@@ -6,7 +10,8 @@ import os.path as osp
 
 from mmengine.config import Config, DictAction
 
-from mmhpse.engine.runner_setup import build_runner, merge_common_args
+from mmhpse.engine.runner_setup import (add_safe_checkpoint_hook, build_runner,
+                                        merge_common_args)
 
 
 def parse_args():
@@ -15,6 +20,10 @@ def parse_args():
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='the dir to save evaluation results')
     parser.add_argument('--out', help='write the metrics as JSON to this file')
+    parser.add_argument(
+        '--allow-partial', action='store_true',
+        help='evaluate even when CHECKPOINT leaves model weights unfilled or has shape '
+        'mismatches (a warning lists them). Default: such a checkpoint fails with the key lists')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override config settings, e.g. test_dataloader.batch_size=8')
@@ -41,6 +50,7 @@ def main():
     cfg = Config.fromfile(args.config)
     cfg = merge_common_args(cfg, args.config, args.work_dir, args.launcher, args.cfg_options)
     cfg.load_from = args.checkpoint
+    add_safe_checkpoint_hook(cfg, allow_partial=args.allow_partial)
     runner = build_runner(cfg)
     metrics = runner.test()
     if runner.rank == 0:

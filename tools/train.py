@@ -5,7 +5,7 @@ import os
 from mmengine.config import Config, DictAction
 
 from mmhpse.engine.runner_setup import (add_safe_checkpoint_hook, build_runner,
-                                        merge_common_args)
+                                        configure_reproducible_training, merge_common_args)
 
 
 def parse_args():
@@ -16,6 +16,11 @@ def parse_args():
         '--resume', nargs='?', type=str, const='auto',
         help='resume from the latest checkpoint in the work dir (no value, or "auto") or from '
         'the given checkpoint path')
+    parser.add_argument(
+        '--allow-partial', action='store_true',
+        help='accept a load_from / resume checkpoint that leaves model weights unfilled or has '
+        'shape mismatches (they keep their initialisation; a warning lists them). Default: such '
+        'a checkpoint fails with the key lists (config key allow_partial_load)')
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision')
     parser.add_argument('--no-validate', action='store_true', help='skip validation')
     parser.add_argument('--auto-scale-lr', action='store_true',
@@ -46,7 +51,8 @@ def main():
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
-    add_safe_checkpoint_hook(cfg)
+    add_safe_checkpoint_hook(cfg, allow_partial=args.allow_partial)
+    configure_reproducible_training(cfg)
     runner = build_runner(cfg)
     runner.train()
 

@@ -21,8 +21,8 @@ view_pipeline = [
 train_pipeline = [
     dict(type='mmpose.LoadImage'),
     dict(type='mmpose.GetBBoxCenterScale', padding=1.25),
-    dict(type='AddMidpointJoints', pairs=[(11, 12), (5, 6)]),
-    dict(type='TwoViewPose', transforms=view_pipeline, min_valid_joints=1, max_redraws=10),
+    dict(type='AddMidpointJoints'),  # COCO-19 pelvis and neck
+    dict(type='TwoViewPose', transforms=view_pipeline, min_valid_joints=1),
     dict(type='PackInputs',
          algorithm_keys=['view_keypoints', 'view_keypoints_visible'],
          meta_keys=['img_path', 'id', 'sample_idx', 'view_affine', 'view_flip', 'input_size']),

@@ -2,7 +2,13 @@
 # scratch on SURREAL train (GT SMPL, 2D and 3D joints, frames every 10th: see README.md for the
 # converter), 140 epochs, batch 128 (4 GPUs x 32), Adam 1e-4, x0.1 at epochs 90 and 120. Only the
 # backbone is kept: tools/model_converters/extract_backbone.py hands it to the PARE fine-tuning.
-_base_ = ['../_base_/models/pare_resnet50.py', '../_base_/default_runtime.py']
+_base_ = [
+    '../_base_/models/pare_resnet50.py', '../_base_/default_runtime.py',
+    '../random/resnet50_random-init.py'
+]
+
+# from scratch with the authors' init (convs N(0, 0.001), BN (1, 0))
+model = dict(backbone=_base_.random_init_backbone)
 
 data_root = 'data/surreal/'
 input_size = (192, 256)  # (W, H)
@@ -35,4 +41,5 @@ train_dataloader = dict(
         ann_file='surreal_train.npz',
         data_prefix=dict(img=''),
         dataset_name='surreal',
+        convention='smpl_24',  # the body model's joints (SURREAL stores SMPL's 24)
         pipeline=train_pipeline))

@@ -12,6 +12,14 @@ Two names differ from mmhuman3d's *convention* names (joint names are unchanged)
 * ``spin_24`` is SPIN's 24 "ground-truth" joints (the ``part`` / ``S`` order of SPIN's ``.npz``
   files, the last 24 of ``smpl_49``), which mmhuman3d calls ``smpl_24``.
 
+``smpl_24_loose`` is laid out as ``smpl_24`` (slot ``i`` stands for SMPL joint ``i``) but its
+pelvis, hips, spine_1, neck and head slots hold the H36M / LSP landmarks of those names
+(``pelvis_extra``, ...): the name mapping of Choi et al.'s code, whose ground truth the paper's
+recipe compares with SMPL's ``J_regressor`` joints (:data:`BASE_CONVENTIONS`). A file without
+a joint of a slot's name may fill it with the midpoint of two of its joints
+(:mod:`mmhpse.conventions.midpoints`): the authors' COCO "Pelvis" (mid-hips) and "Neck"
+(mid-shoulders) in the pelvis and neck slots.
+
 ``coco_19`` (COCO-17 + pelvis + neck, the 19 joints of the paper's 2D pre-training) names its two
 extra joints ``pelvis_openpose`` / ``neck_openpose``: both are midpoints (of the hips / of the
 shoulders), which is how OpenPose BODY-25 defines MidHip and Neck.
@@ -23,8 +31,8 @@ import numpy as np
 import torch
 
 __all__ = [
-    'KEYPOINTS', 'FILE_CONVENTION_ALIASES', 'H36M_TO_LSP14', 'ROOT_JOINTS', 'convert_kps',
-    'get_mapping', 'get_flip_indices', 'get_keypoint_names', 'get_keypoint_num',
+    'KEYPOINTS', 'FILE_CONVENTION_ALIASES', 'H36M_TO_LSP14', 'ROOT_JOINTS', 'BASE_CONVENTIONS',
+    'convert_kps', 'get_mapping', 'get_flip_indices', 'get_keypoint_names', 'get_keypoint_num',
     'get_root_indices', 'names_to_indices', 'resolve_convention', 'same_joints'
 ]
 
@@ -117,9 +125,21 @@ def _human_data_190() -> List[str]:
             ['head_h36m', 'headtop_h36m', 'head_bottom_pt', 'left_hand', 'right_hand'])
 
 
+# SMPL's 24 joints where the authors' name mapping (Choi et al., Rethinking:
+# lib/utils/aug_utils.py transform_joint_to_other_db) lets another dataset's landmark stand in:
+# H36M / LSP / COCO pelvis and hips, H36M spine ('Torso'), neck and head fill SMPL's pelvis,
+# hips, spine_1, neck and head. The slots are named after the landmark they hold; the layout is
+# smpl_24's (see BASE_CONVENTIONS).
+_STAND_INS = {
+    'pelvis': 'pelvis_extra', 'left_hip': 'left_hip_extra', 'right_hip': 'right_hip_extra',
+    'spine_1': 'spine_extra', 'neck': 'neck_extra', 'head': 'head_extra'
+}
+SMPL_24_LOOSE = [_STAND_INS.get(n, n) for n in SMPL_24]
+
 #: Every known convention: name -> list of joint names.
 KEYPOINTS: Dict[str, List[str]] = {
     'smpl_24': SMPL_24,
+    'smpl_24_loose': SMPL_24_LOOSE,
     'spin_24': SPIN_24,
     'smpl_49': SMPL_49,
     'h36m_17': H36M_17,
@@ -143,11 +163,17 @@ FILE_CONVENTION_ALIASES: Dict[str, str] = {
     'mpi_inf_3dhp_test': 'mpi_inf_3dhp_17',
 }
 
+#: Conventions laid out as another one: slot ``i`` holds a stand-in for joint ``i`` of the base
+#: (``smpl_24_loose``: ground truth of H36M / COCO files in the layout of SMPL's 24 joints, as
+#: the authors compare it with the J_regressor joints of the predicted mesh).
+BASE_CONVENTIONS: Dict[str, str] = {'smpl_24_loose': 'smpl_24'}
+
 #: Root joint(s) of a convention: root-relative 3D keypoints subtract the mean of these joints.
 #: SPIN's sets (``smpl_49``, ``spin_24``, ``lsp_14``) have no pelvis of their own; their root is
 #: the midpoint of the two LSP hips (SPIN / mmhuman3d).
 ROOT_JOINTS: Dict[str, Tuple[str, ...]] = {
     'smpl_24': ('pelvis', ),
+    'smpl_24_loose': ('pelvis_extra', ),
     'smpl_49': ('right_hip_extra', 'left_hip_extra'),
     'spin_24': ('right_hip_extra', 'left_hip_extra'),
     'lsp_14': ('right_hip_extra', 'left_hip_extra'),
@@ -288,8 +314,10 @@ def names_to_indices(name: str, joints: Sequence[str]) -> List[int]:
 
 
 def same_joints(name_a: str, name_b: str) -> bool:
-    """Whether two conventions list the same joints in the same order (compared by name)."""
-    return KEYPOINTS[_check_name(name_a)] == KEYPOINTS[_check_name(name_b)]
+    """Whether two conventions list the same joints in the same order, compared by the names of
+    their layouts (:data:`BASE_CONVENTIONS`: ``smpl_24_loose`` is laid out as ``smpl_24``)."""
+    layout = [BASE_CONVENTIONS.get(_check_name(n), n) for n in (name_a, name_b)]
+    return KEYPOINTS[layout[0]] == KEYPOINTS[layout[1]]
 
 
 def get_root_indices(name: str) -> List[int]:

@@ -31,7 +31,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 from mmengine.logging import print_log
 
-from mmhpse.conventions import KEYPOINTS, resolve_convention
+from mmhpse.conventions import KEYPOINTS, fill_midpoints, midpoint_mappings, resolve_convention
+from mmhpse.conventions.midpoints import MidpointRules
 from .lazy_npz import LazyNpz, NpzReadError
 
 __all__ = ['AnnotationError', 'HumanAnnotations']
@@ -104,6 +105,7 @@ class HumanAnnotations:
         self.smpl: Optional[dict] = None
         self.has_smpl = None
         self.gender_strings = None
+        self._midpoint_plans: Dict[tuple, Dict[str, list]] = {}
         if 'image_path' in self.store:
             self.fmt = 'humandata'
             self._read_humandata()
@@ -327,15 +329,33 @@ class HumanAnnotations:
 
     # ---------------------------------------------------------------- samples
     @staticmethod
-    def _gather(sources: List[_Keypoints], row: int, convention: str, dim: int) -> np.ndarray:
+    def _gather(sources: List[_Keypoints], row: int, convention: str, dim: int,
+                midpoints: Sequence[tuple] = ()) -> np.ndarray:
         out = np.zeros((len(KEYPOINTS[convention]), dim), np.float32)
         for kp in sources:
             dst_idx, src_idx = kp.mapping(convention)
             out[dst_idx] = kp.array[row, src_idx]
+        for kp, mapping in midpoints:
+            fill_midpoints(out, np.asarray(kp.array[row]), mapping)
         return out
 
-    def sample(self, row: int, convention: str) -> dict:
-        """Annotations of sample ``row`` (an index into the file) in ``convention``.
+    def midpoint_plan(self, convention: str, rules: MidpointRules) -> Dict[str, list]:
+        """``'keypoints2d'`` / ``'keypoints3d'`` -> ``[(array, mapping)]``: where the rules of
+        :func:`~mmhpse.conventions.check_midpoint_joints` apply to the file's arrays of that
+        kind (:func:`~mmhpse.conventions.midpoint_mappings`; cached)."""
+        key = (convention, rules)
+        if key not in self._midpoint_plans:
+            self._midpoint_plans[key] = {
+                kind: [(kp, m) for kp, m in zip(
+                    sources, midpoint_mappings([kp.names for kp in sources], convention, rules))
+                       if len(m[0])]
+                for kind, sources in (('keypoints2d', self.kp2d), ('keypoints3d', self.kp3d))}
+        return self._midpoint_plans[key]
+
+    def sample(self, row: int, convention: str, midpoints: MidpointRules = ()) -> dict:
+        """Annotations of sample ``row`` (an index into the file) in ``convention``, slots of
+        ``midpoints`` (:func:`~mmhpse.conventions.check_midpoint_joints`) filled as
+        :meth:`midpoint_plan` says.
 
         Returns:
             dict: ``img_name`` (path relative to the image folder), ``bbox_xywh (4,)``,
@@ -349,8 +369,9 @@ class HumanAnnotations:
             side = float(np.asarray(self.scale[row]).reshape(-1)[0]) * 200.0
             cx, cy = (float(v) for v in self.center[row])
             bbox = np.array([cx - side / 2, cy - side / 2, side, side], np.float32)
-        kp2d = self._gather(self.kp2d, row, convention, 3)
-        kp3d = self._gather(self.kp3d, row, convention, 4)
+        plan = self.midpoint_plan(convention, midpoints) if midpoints else {}
+        kp2d = self._gather(self.kp2d, row, convention, 3, plan.get('keypoints2d', ()))
+        kp3d = self._gather(self.kp3d, row, convention, 4, plan.get('keypoints3d', ()))
         glob, body, betas = np.zeros(3, np.float32), np.zeros((23, 3), np.float32), \
             np.zeros(10, np.float32)
         has_smpl = False

@@ -1,12 +1,14 @@
 """Dataset of person images with SMPL / keypoint labels from HumanData or SPIN ``.npz`` files."""
 import copy
+import logging
 import os.path as osp
 from typing import Optional, Sequence, Union
 
 import numpy as np
 from mmengine.dataset import BaseDataset
+from mmengine.logging import print_log
 
-from mmhpse.conventions import get_flip_indices, get_keypoint_names
+from mmhpse.conventions import check_midpoint_joints, get_flip_indices, get_keypoint_names
 from mmhpse.registry import DATASETS
 from .human_data import AnnotationError, HumanAnnotations
 from .label_fraction import load_indices
@@ -52,6 +54,13 @@ class HumanImageDataset(BaseDataset):
             a stride the file's frame grid cannot give, is an error naming the file).
         max_refetch (int): samples tried after a transform returned ``None`` (missing image).
         lazy_init (bool): defer reading ``ann_file`` to :meth:`full_init`.
+        midpoint_joints (dict, optional): ``{slot: (parent_a, parent_b)}`` joint names: a slot of
+            ``convention`` that the file has no joint for is filled with the midpoint of the
+            file's two parents, confidence the smaller of theirs (0 unless both are labelled),
+            before the pipeline (:mod:`mmhpse.conventions.midpoints`). The paper recipe's COCO:
+            ``dict(pelvis_extra=('left_hip_extra', 'right_hip_extra'),
+            neck_extra=('left_shoulder', 'right_shoulder'))`` (the authors' COCO "Pelvis" and
+            "Neck"). A slot the file has neither a joint nor both parents for is an error.
     """
 
     def __init__(self,
@@ -69,9 +78,14 @@ class HumanImageDataset(BaseDataset):
                  indices: Optional[Union[int, Sequence[int]]] = None,
                  max_refetch: int = 1000,
                  lazy_init: bool = False,
-                 sample_filter: Optional[dict] = None):
+                 sample_filter: Optional[dict] = None,
+                 midpoint_joints: Optional[dict] = None):
         names = get_keypoint_names(convention)  # KeyError listing the known conventions
         self.convention = convention
+        try:
+            self.midpoint_joints = check_midpoint_joints(convention, midpoint_joints or {})
+        except ValueError as err:
+            raise ValueError(f'{ann_file}: midpoint_joints: {err}') from None
         self.dataset_name = dataset_name or osp.splitext(osp.basename(ann_file))[0]
         self.indices_file = indices_file
         self.drop_invalid = drop_invalid
@@ -113,6 +127,8 @@ class HumanImageDataset(BaseDataset):
             if not len(self._rows):
                 self._refuse_empty(f'the index file {self.indices_file} selects none of the '
                                    f'{ann.num_kept} valid samples')
+        if self.midpoint_joints:
+            self._check_midpoints(ann)
         if self.sample_filter is not None:
             key = 'image_path' if ann.fmt == 'humandata' else 'imgname'
             self._rows = select_h36m_rows(ann.img_names, self._current_rows(),
@@ -126,6 +142,26 @@ class HumanImageDataset(BaseDataset):
             if not len(self._rows):
                 self._refuse_empty(f'indices={self._indices!r} selects none of the samples')
         self._fully_initialized = True
+
+    def _check_midpoints(self, ann: HumanAnnotations):
+        """Log where ``midpoint_joints`` apply; a slot without its joint or parents is an
+        error naming the file, the key and the missing parents."""
+        plan = ann.midpoint_plan(self.convention, self.midpoint_joints)
+        names = get_keypoint_names(self.convention)
+        own = {n for kp in ann.kp2d + ann.kp3d for n in kp.names}
+        done = []
+        for kind, entries in plan.items():
+            done += [(names[d], kind) for _, m in entries for d in m[0]]
+        for slot, parents in self.midpoint_joints:
+            if slot not in own and slot not in {d for d, _ in done}:
+                missing = [p for p in parents if p not in own]
+                raise AnnotationError(
+                    f"{self.ann_file}: midpoint_joints: the file has no joint '{slot}' and "
+                    f'no keypoint array holding both parents {parents} (missing: {missing})')
+        print_log(f'{self.ann_file}: midpoint_joints: ' + '; '.join(
+            [f'{slot} = mid{dict(self.midpoint_joints)[slot]} in {kind}' for slot, kind in done] +
+            [f'{slot} from the file' for slot, _ in self.midpoint_joints if slot in own]),
+            logger='current', level=logging.INFO)
 
     def _refuse_empty(self, why: str):
         raise AnnotationError(f'{self.ann_file}: no sample to use: {why}')
@@ -169,7 +205,7 @@ class HumanImageDataset(BaseDataset):
         if not 0 <= idx < len(self):
             raise IndexError(f'{self.ann_file}: index {idx} out of range for {len(self)} samples')
         row = self.annotations.kept_row(idx) if self._rows is None else int(self._rows[idx])
-        info = self.annotations.sample(row, self.convention)
+        info = self.annotations.sample(row, self.convention, self.midpoint_joints)
         info['img_path'] = osp.join(self.data_prefix.get('img', ''), info.pop('img_name'))
         info.update(sample_idx=idx, ann_idx=row, dataset_name=self.dataset_name,
                     keypoints_convention=self.convention)

@@ -2,7 +2,8 @@
 
 Kept here, not in the scripts, so the study runner and the tests use the very same steps. It works
 for configs of any scope (``mmhpse``, ``mmpretrain``, ``mmpose``): the config's ``default_scope``
-decides where its components are looked up; mmhpse only adds a hook and fixes two things.
+decides where its components are looked up; mmhpse adds its hooks (safe and strict checkpoints,
+per-epoch seeding) and fixes two things.
 """
 import os
 import os.path as osp
@@ -10,16 +11,75 @@ from typing import Optional
 
 import torch
 from mmengine.config import Config, ConfigDict
+from mmengine.logging import print_log
+from mmengine.runner import EpochBasedTrainLoop, find_latest_checkpoint
+
+from mmhpse.utils.checkpoint import decode_safe
 
 SAFE_CHECKPOINT_HOOK = 'mmhpse.SafeCheckpointHook'
+EPOCH_SEED_HOOK = 'mmhpse.EpochSeedHook'
 
 
-def add_safe_checkpoint_hook(cfg: Config) -> None:
-    """Append :class:`~mmhpse.engine.hooks.SafeCheckpointHook` to ``custom_hooks`` once."""
+def _add_hook_once(cfg: Config, type_name: str) -> None:
     hooks = list(cfg.get('custom_hooks', None) or [])
-    if not any(str(h.get('type', '')).endswith('SafeCheckpointHook') for h in hooks):
-        hooks.append(dict(type=SAFE_CHECKPOINT_HOOK))
+    short = type_name.split('.')[-1]
+    if not any(str(h.get('type', '')).split('.')[-1] == short for h in hooks):
+        hooks.append(dict(type=type_name))
     cfg.custom_hooks = hooks
+
+
+def add_safe_checkpoint_hook(cfg: Config, allow_partial: bool = False) -> None:
+    """Append :class:`~mmhpse.engine.hooks.SafeCheckpointHook` to ``custom_hooks`` once.
+
+    Args:
+        cfg (Config): The config.
+        allow_partial (bool): ``--allow-partial``: sets ``allow_partial_load=True``, so that a
+            checkpoint leaving model weights unfilled is accepted with a warning.
+    """
+    _add_hook_once(cfg, SAFE_CHECKPOINT_HOOK)
+    if allow_partial:
+        cfg.allow_partial_load = True
+
+
+def _checkpoint_seed(path: str) -> Optional[int]:
+    """``meta.seed`` of a checkpoint (memory-mapped, ``weights_only``), None if unreadable: the
+    resume itself then reports the file."""
+    try:
+        meta = torch.load(path, map_location='cpu', weights_only=True, mmap=True).get('meta')
+        seed = decode_safe(meta or {}).get('seed')
+    except Exception:  # noqa: BLE001  (the Runner's resume names the problem)
+        return None
+    return None if seed is None else int(seed)
+
+
+def configure_reproducible_training(cfg: Config) -> None:
+    """Make ``--resume`` repeat an uninterrupted run bit for bit (CPU, same thread count).
+
+    * :class:`~mmhpse.engine.hooks.EpochSeedHook` seeds every epoch, workers included, from
+      ``(seed, epoch, rank[, worker])``;
+    * train workers of an epoch-based loop are started per epoch (``persistent_workers=False``):
+      persistent workers keep a random state that no hook can reset, so a resumed run would draw
+      other augmentations;
+    * a resumed run of a config without a seed takes the checkpoint's seed before the Runner is
+      built (mmengine restores it only after the sampler drew its shuffling seed).
+    """
+    _add_hook_once(cfg, EPOCH_SEED_HOOK)
+    train_cfg = cfg.get('train_cfg', None) or {}
+    epoch_based = train_cfg.get('type', 'EpochBasedTrainLoop') in (
+        'EpochBasedTrainLoop', EpochBasedTrainLoop) and train_cfg.get('by_epoch', True)
+    loader = cfg.get('train_dataloader', None)
+    if (epoch_based and loader and loader.get('num_workers', 0)
+            and loader.get('persistent_workers', False)):
+        loader.persistent_workers = False
+        print_log('train_dataloader.persistent_workers=False: train workers start every epoch so '
+                  'that EpochSeedHook seeds them from (seed, epoch, rank, worker).',
+                  logger='current')
+    randomness = cfg.get('randomness', None) or {}
+    if cfg.get('resume', False) and randomness.get('seed', None) is None:
+        path = cfg.get('load_from', None) or find_latest_checkpoint(cfg.work_dir)
+        seed = _checkpoint_seed(path) if path and osp.isfile(path) else None
+        if seed is not None:
+            cfg.randomness = dict(randomness, seed=seed)
 
 
 def setup_cpu_distributed(cfg: Config, launcher: str) -> None:

@@ -232,13 +232,7 @@ def mpjpe(pred, gt, mask=None) -> Tuple[np.ndarray, float]:
 def pa_mpjpe(pred, gt, mask=None) -> Tuple[np.ndarray, float]:
     """MPJPE after per-sample similarity Procrustes alignment (fit on the valid joints).
 
-    Args:
-        pred (array): Predicted joints (N, K, 3).
-        gt (array): Ground-truth joints (N, K, 3).
-        mask (array, optional): Valid joints, bool (N, K). Defaults to all.
-
-    Returns:
-        tuple: ``per_sample`` (N,) float64 and ``mean`` (float), in the input unit.
+    Same arguments and return value as :func:`mpjpe`.
     """
     pred, gt, mask = _check_points(pred, gt, mask)
     gt = _component_major(gt)

@@ -89,19 +89,6 @@ class HumanDataSample(BaseDataElement):
         torch.Size([2, 24, 3])
     """
 
-    gt_keypoints2d = _array_field('gt_keypoints2d')
-    gt_keypoints3d = _array_field('gt_keypoints3d')
-    gt_pose = _array_field('gt_pose')
-    gt_betas = _array_field('gt_betas')
-    has_smpl = _array_field('has_smpl')
-    has_keypoints3d = _array_field('has_keypoints3d')
-    pred_pose = _array_field('pred_pose')
-    pred_betas = _array_field('pred_betas')
-    pred_cam = _array_field('pred_cam')
-    pred_vertices = _array_field('pred_vertices')
-    pred_joints = _array_field('pred_joints')
-    pred_keypoints2d = _array_field('pred_keypoints2d')
-
     def __setattr__(self, name, value):
         # Check before mmengine records the field name, so that a refused value leaves no trace.
         if name in _FIELDS:
@@ -134,3 +121,9 @@ class HumanDataSample(BaseDataElement):
             value = getattr(sample, key)
             values.append(torch.from_numpy(value) if isinstance(value, np.ndarray) else value)
         return torch.stack(values).to(device) if device is not None else torch.stack(values)
+
+
+# one typed property per entry of ``_FIELDS`` (``gt_keypoints2d``, ..., ``pred_keypoints2d``)
+for _name in _FIELDS:
+    setattr(HumanDataSample, _name, _array_field(_name))
+del _name

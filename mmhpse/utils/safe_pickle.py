@@ -70,6 +70,7 @@ class RestrictedUnpickler(pickle.Unpickler):
         super().__init__(file, **kwargs)
         self.source = source
         self.substitutes = substitutes
+        self.resolved = set()  # classes handed out by find_class (allow-listed or substituted)
 
     def find_class(self, module: str, name: str):
         # Python-2 names (``__builtin__``, ``copy_reg``), as pickle's ``fix_imports`` maps them
@@ -80,11 +81,14 @@ class RestrictedUnpickler(pickle.Unpickler):
         if self.substitutes is not None:
             found = self.substitutes(module, name)
             if found is not None:
+                self.resolved.add(found)
                 return found
         allowed = _ALLOWED.get(module, ())
         if module.startswith(_SCIPY_SPARSE_PREFIX) and name in _ALLOWED['scipy.sparse']:
             import scipy.sparse
-            return getattr(scipy.sparse, name)
+            obj = getattr(scipy.sparse, name)
+            self.resolved.add(obj)
+            return obj
         if allowed is None or name in allowed:
             obj = super().find_class(module, name)
             if module == 'numpy.dtypes' and not (isinstance(obj, type)
@@ -92,6 +96,8 @@ class RestrictedUnpickler(pickle.Unpickler):
                 self._refuse(module, name)
             if module == 'copyreg':
                 return _checked_reconstructor(self, obj)
+            if isinstance(obj, type):
+                self.resolved.add(obj)
             return obj
         self._refuse(module, name)
 
@@ -105,8 +111,8 @@ class RestrictedUnpickler(pickle.Unpickler):
 def _checked_reconstructor(unpickler: RestrictedUnpickler, func):
 
     def reconstructor(cls, base, state):
-        if cls not in _RECONSTRUCTOR_CLASSES and not (isinstance(cls, type)
-                                                      and issubclass(cls, np.ndarray)):
+        # protocols 0/1 rebuild objects through copyreg: only classes that passed find_class
+        if cls not in _RECONSTRUCTOR_CLASSES and cls not in unpickler.resolved:
             unpickler._refuse(getattr(cls, '__module__', '?'), getattr(cls, '__name__', '?'))
         return func(cls, base, state)
 

@@ -27,6 +27,7 @@ H36M_RELEASE = (('Pelvis', 'pelvis_extra'), ('R_Hip', 'right_hip_extra'),
                 ('L_Elbow', 'left_elbow'), ('L_Wrist', 'left_wrist'),
                 ('R_Shoulder', 'right_shoulder'), ('R_Elbow', 'right_elbow'),
                 ('R_Wrist', 'right_wrist'))
+PW3D_SIZE = (1080, 1920)  # width, height of the (portrait) 3DPW frames
 # OpenPose COCO-18 order of 3DPW's poses2d
 OPENPOSE_18 = ('nose', 'neck', 'right_shoulder', 'right_elbow', 'right_wrist', 'left_shoulder',
                'left_elbow', 'left_wrist', 'right_hip', 'right_knee', 'right_ankle', 'left_hip',
@@ -89,10 +90,11 @@ def _write_json(path, obj):
         json.dump(obj, fp)
 
 
-def _touch_image(path, size=8):
+def _touch_image(path, size=(8, 8)):
+    """A uniform grey JPEG of ``size = (width, height)``."""
     import cv2
     os.makedirs(osp.dirname(path), exist_ok=True)
-    cv2.imwrite(path, np.full((size, size, 3), 128, np.uint8))
+    cv2.imwrite(path, np.full((size[1], size[0], 3), 128, np.uint8))
 
 
 # ---------------------------------------------------------------- Human3.6M
@@ -233,8 +235,10 @@ def py2_pickle(obj) -> bytes:
 
 
 def write_pw3d(root, body_dir, split='test', sequences=(('courtyard_a_00', 5), ), seed=0,
-               absent=((1, (0, 1)), ), images=False):
-    """``sequenceFiles/<split>/<seq>.pkl`` (Python-2 pickles) with two persons (m, f).
+               absent=((1, (0, 1)), ), images=False, xs=(-0.8, 0.8)):
+    """``sequenceFiles/<split>/<seq>.pkl`` (Python-2 pickles) with two persons (m, f) standing
+    5 m in front of the camera at ``x = xs`` m, and (``images``: ``True`` all, ``'first'`` the
+    first frame of each sequence) 1080 x 1920 frames ``imageFiles/<seq>/image_%05d.jpg``.
 
     ``absent``: ``(person, frames)`` pairs that have no aligned camera pose
     (``campose_valid = 0``) and no 2D detection.
@@ -248,7 +252,7 @@ def write_pw3d(root, body_dir, split='test', sequences=(('courtyard_a_00', 5), )
         K = np.array([[rng.uniform(1900, 2000), 0, rng.uniform(530, 550)],
                       [0, rng.uniform(1900, 2000), rng.uniform(950, 970)], [0, 0, 1]])
         cams = np.tile(np.eye(4), (T, 1, 1))
-        cams[:, :3, :3] = Rotation.from_euler('yx', np.stack([np.linspace(0, 0.6, T),
+        cams[:, :3, :3] = Rotation.from_euler('yx', np.stack([np.linspace(0, 0.15, T),
                                                                rng.uniform(-.1, .1, T)], 1))\
             .as_matrix()
         cams[:, :3, 3] = rng.uniform(-0.3, 0.3, (T, 3))
@@ -258,7 +262,7 @@ def write_pw3d(root, body_dir, split='test', sequences=(('courtyard_a_00', 5), )
         for p, gender in enumerate(('m', 'f')):
             orient, body, _ = random_bodies(rng, T, 'y_down')
             betas = rng.normal(0, 1, 10)
-            trans = np.array([0.8 * (2 * p - 1), 0.1, 5.0]) + rng.normal(0, 0.05, (T, 3))
+            trans = np.array([xs[p], 0.1, 5.0]) + rng.normal(0, 0.05, (T, 3))
             j = pose_smpl(body_dir, 'male' if gender == 'm' else 'female', orient, body,
                           np.tile(betas, (T, 1)), trans)
             cam49 = np.einsum('tij,tkj->tki', cams[:, :3, :3], j['smpl_49']) + cams[:, None, :3, 3]
@@ -284,9 +288,8 @@ def write_pw3d(root, body_dir, split='test', sequences=(('courtyard_a_00', 5), )
         os.makedirs(osp.dirname(path), exist_ok=True)
         with open(path, 'wb') as fp:
             fp.write(py2_pickle(seq))
-        if images:
-            for t in range(T):
-                _touch_image(osp.join(root, 'imageFiles', name, f'image_{t:05d}.jpg'))
+        for t in range({True: T, 'first': 1}.get(images, 0)):
+            _touch_image(osp.join(root, 'imageFiles', name, f'image_{t:05d}.jpg'), PW3D_SIZE)
         truth[name] = dict(cam_poses=cams, K=K, persons=persons)
     return truth
 
@@ -337,78 +340,34 @@ def write_mupots(root, sequences=((1, 4, 2), ), seed=0, invalid=((1, 0, 1), ), i
     return truth
 
 
-def write_3dhp(root, sequences=((1, 5), ), seed=0, invalid=((1, 2), ), images=False):
+def write_3dhp(root, sequences=((1, 5), ), seed=0, invalid=((1, 2), ), images=False,
+               mat73=False):
     """``mpi_inf_3dhp_test_set/TS<k>/annot_data.mat`` (MATLAB shapes ``2 x 17 x 1 x n``,
-    ``valid_frame 1 x n``); ``invalid``: ``(k, frame)`` with ``valid_frame = 0``.
+    ``valid_frame`` and ``activity_annotation`` ``1 x n``); ``invalid``: ``(k, frame)`` with
+    ``valid_frame = 0``; ``mat73``: as MATLAB v7.3 (HDF5) files, like the release, instead of
+    v5 files with the same variables.
 
     Returns:
         dict: k -> dict(f, c, annot2, annot3, univ (n, 17, C), activity).
     """
     from scipy.io import savemat
+
+    from .mat73 import savemat73
     rng = np.random.default_rng(seed)
     truth = {}
     for k, n in sequences:
         f, c = rng.uniform(1490, 1510, 2), rng.uniform(930, 1050, 2)
         a2, a3, univ = _skeletons(rng, n, f, c)
         valid = np.array([[(k, t) not in invalid for t in range(n)]], np.uint8)
-        activity = rng.integers(1, 8, (n, 1))
+        activity = rng.integers(1, 8, (1, n)).astype(np.float64)
         folder = osp.join(root, 'mpi_inf_3dhp_test_set', f'TS{k}')
         os.makedirs(folder, exist_ok=True)
-        savemat(osp.join(folder, 'annot_data.mat'), dict(
+        (savemat73 if mat73 else savemat)(osp.join(folder, 'annot_data.mat'), dict(
             annot2=a2.transpose(2, 1, 0)[:, :, None], annot3=a3.transpose(2, 1, 0)[:, :, None],
             univ_annot3=univ.transpose(2, 1, 0)[:, :, None], valid_frame=valid,
             activity_annotation=activity))
         if images:
             for t in range(n):
                 _touch_image(osp.join(folder, 'imageSequence', f'img_{t + 1:06d}.jpg'))
-        truth[k] = dict(f=f, c=c, annot2=a2, annot3=a3, univ=univ, activity=activity[:, 0])
+        truth[k] = dict(f=f, c=c, annot2=a2, annot3=a3, univ=univ, activity=activity[0])
     return truth
-
-
-# ---------------------------------------------------------------- reading converted files back
-def check_humandata_layout(path):
-    """Assert the keys, shapes and dtypes mmhuman3d's ``HumanData.load`` / ``HumanImageDataset``
-    expect (``_HumanData_SUPPORTED_KEYS``: ``bbox_xywh (N, 5)``, keypoints ``(N, K, 3|4)`` with
-    ``(190,)`` masks in ``human_data``, ``smpl`` / ``meta`` dicts, ``__data_len__``)."""
-    from mmhpse.utils.safe_pickle import safe_npz_member
-    with np.load(path) as data:
-        keys = set(data.files)
-        n = int(data['__data_len__'])
-        assert data['image_path'].shape == (n, ) and data['image_path'].dtype.kind == 'U'
-        assert data['bbox_xywh'].shape == (n, 5) and data['bbox_xywh'].dtype == np.float32
-        assert np.all(data['bbox_xywh'][:, 4] == 1) and str(data['config'])
-        assert bool(data['__keypoints_compressed__']) and not bool(data['__key_strict__'])
-        for key, dim in (('keypoints2d', 3), ('keypoints3d', 4)):
-            if key in keys:
-                mask = data[f'{key}_mask']
-                assert mask.shape == (190, ) and str(data[f'{key}_convention']) == 'human_data'
-                assert data[key].shape == (n, int(mask.sum()), dim)
-                assert data[key].dtype == np.float32
-    assert keys <= {'__key_strict__', '__data_len__', '__keypoints_compressed__', 'image_path',
-                    'bbox_xywh', 'config', 'keypoints2d', 'keypoints2d_mask',
-                    'keypoints2d_convention', 'keypoints3d', 'keypoints3d_mask',
-                    'keypoints3d_convention', 'smpl', 'has_smpl', 'meta'}, keys
-    if 'smpl' in keys:
-        smpl = safe_npz_member(path, 'smpl').item()
-        assert set(smpl) == {'global_orient', 'body_pose', 'betas', 'transl'}
-        shapes = dict(global_orient=(n, 3), body_pose=(n, 23, 3), betas=(n, 10), transl=(n, 3))
-        assert all(smpl[k].shape == v and smpl[k].dtype == np.float32 for k, v in shapes.items())
-    meta = safe_npz_member(path, 'meta').item()
-    assert all(len(v) == n for v in meta.values())
-    return n
-
-
-def read_back(out, img_root, cache_dir, convention):
-    """``(dataset, infos, meta, transl)`` of a converted file read through ``HumanImageDataset``:
-    ``infos`` = ``get_data_info`` of every sample, ``meta`` = the file's ``meta`` arrays and
-    ``transl`` = ``smpl.transl`` (``None`` if absent), both in dataset order."""
-    from mmhpse.datasets import HumanImageDataset
-    check_humandata_layout(out)
-    ds = HumanImageDataset(ann_file=out, data_prefix=dict(img=img_root), convention=convention,
-                           cache_dir=cache_dir, test_mode=True)
-    infos = [ds.get_data_info(i) for i in range(len(ds))]
-    rows = ds.rows
-    meta = {k: np.asarray(v)[rows] for k, v in (ds.annotations.store.get('meta') or {}).items()}
-    smpl = ds.annotations.smpl or {}
-    transl = None if smpl.get('transl') is None else np.asarray(smpl['transl'])[rows]
-    return ds, infos, meta, transl

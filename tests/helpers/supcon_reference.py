@@ -27,3 +27,21 @@ def np_instance(z, tau):
         denom = sum(math.exp(z[i] @ z[a] / tau) for a in range(n) if a != i)
         losses.append(-math.log(math.exp(z[i] @ z[partner] / tau) / denom))
     return float(np.mean(losses))
+
+
+def np_grouped_ntxent(z, groups, instances, tau, only=None):
+    """The authors' instance-level JointCon ablation by loops: for each group (joint type), NT-Xent
+    among that group's rows only (positive: the other row of the same instance, denominator: every
+    other row of the group), averaged over the group's rows; then the mean over the groups
+    (``only``: the loss of that one group)."""
+    per_group = []
+    for g in sorted(set(groups)) if only is None else [only]:
+        rows = [r for r in range(len(z)) if groups[r] == g]
+        losses = []
+        for i in rows:
+            denom = sum(math.exp(z[i] @ z[a] / tau) for a in rows if a != i)
+            pos = [p for p in rows if p != i and instances[p] == instances[i]]
+            losses.append(-np.mean([math.log(math.exp(z[i] @ z[p] / tau) / denom)
+                                    for p in pos]))
+        per_group.append(np.mean(losses))
+    return float(np.mean(per_group))

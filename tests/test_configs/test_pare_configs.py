@@ -58,6 +58,18 @@ def test_paper_recipe():
                            smpl_betas=1.)
     assert all(cfg.model.head[f'loss_{k}'].loss_type == 'l1' for k in weights)
     assert cfg.default_scope == 'mmhpse' and cfg.default_hooks.checkpoint.interval == 5
+    # augmentation of the authors' fine-tuning (fidelity row 5e): box x1.25, flip 0.5, scale
+    # 1 + 0.25 clip(N), rotation 30 deg clip(N, +-2) with p 0.6, colour x U[0.8, 1.2]
+    steps = {t['type']: t for t in ds.datasets[0].pipeline}
+    assert steps['HumanGetBBoxCenterScale']['padding'] == 1.25
+    assert steps['HumanRandomFlip']['prob'] == 0.5
+    assert {k: steps['HumanRandomBBoxTransform'][k] for k in
+            ('scale_factor', 'rotate_factor', 'rotate_prob')} == dict(
+                scale_factor=0.25, rotate_factor=30, rotate_prob=0.6)
+    assert steps['ColorJitterScale']['factor'] == 0.2
+    assert tuple(steps['HumanTopdownAffine']['input_size']) == (192, 256)
+    assert ds.datasets[0].pipeline == ds.datasets[1].pipeline
+    assert cfg.optim_wrapper.get('paramwise_cfg') is None  # no weight decay anywhere
 
 
 def test_paper_model_builds_and_runs(surrogate_body_model_dir):
@@ -67,7 +79,7 @@ def test_paper_model_builds_and_runs(surrogate_body_model_dir):
     with torch.no_grad():
         out = model(torch.zeros(1, 3, 256, 192), mode='tensor')
     assert out['part_attention'].shape == (1, 24, 8, 6)  # the C5 grid of a 256x192 crop
-    assert out['pred_joints'].shape == (1, 49, 3)
+    assert out['pred_joints'].shape == (1, 24, 3)  # SMPL's J_regressor joints (smpl_24)
 
 
 @pytest.mark.parametrize('name', ['hmr_resnet50.py', 'pare_resnet50_orig.py', 'pare_hrnet_w32.py'])

@@ -166,3 +166,20 @@ def test_file_aliases_of_mmhuman3d():
     assert resolve_convention('smpl_49') == 'smpl_49'
     with pytest.raises(KeyError, match='known conventions'):
         resolve_convention('smplx')
+
+
+def test_loose_smpl24_layout_roots_and_same_joints():
+    from mmhpse.conventions import get_root_indices, same_joints
+    loose, smpl = KEYPOINTS['smpl_24_loose'], KEYPOINTS['smpl_24']
+    assert len(loose) == 24 and set(loose) <= set(KEYPOINTS['human_data'])
+    changed = {s: lo for s, lo in zip(smpl, loose) if s != lo}
+    assert changed == {'pelvis': 'pelvis_extra', 'left_hip': 'left_hip_extra',
+                       'right_hip': 'right_hip_extra', 'spine_1': 'spine_extra',
+                       'neck': 'neck_extra', 'head': 'head_extra'}
+    assert get_flip_indices('smpl_24_loose') == get_flip_indices('smpl_24')
+    assert get_root_indices('smpl_24_loose') == get_root_indices('smpl_24') == [0]
+    assert get_root_indices('smpl_49') == [27, 28]
+    assert same_joints('smpl_24_loose', 'smpl_24') and same_joints('smpl_24', 'smpl_24_loose')
+    assert not same_joints('smpl_49', 'smpl_24') and not same_joints('h36m_17', 'smpl_24')
+    with pytest.raises(KeyError, match='Unknown keypoint convention'):
+        same_joints('smpl_24', 'nope')

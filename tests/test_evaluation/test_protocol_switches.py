@@ -77,7 +77,7 @@ def test_study_job_configs_are_neutral_and_use_the_p2_frames(tmp_path):
     h36m = tests['h36m']
     assert h36m.test_evaluator.dataset == 'h36m_p2'
     assert h36m.test_dataloader.dataset.sample_filter == P2
-    assert h36m.test_dataloader.dataset.ann_file.endswith('h36m_valid_protocol2.npz')
+    assert h36m.test_dataloader.dataset.ann_file.endswith('h36m_test_p2.npz')
     assert tests['mupots'].test_evaluator.dataset == 'mupots'
 
 

@@ -7,7 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from helpers.official_layouts import pose_smpl, project, read_back, write_coco
+from helpers.humandata_checks import read_back
+from helpers.official_layouts import pose_smpl, project, write_coco
 from helpers.tool_runner import REPO
 
 from mmhpse.conventions import convert_kps

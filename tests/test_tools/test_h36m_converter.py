@@ -10,8 +10,8 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from mmhpse.conventions import KEYPOINTS
-from helpers.official_layouts import (H36M_RELEASE, pose_smpl, project, read_back,
-                                      write_h36m)
+from helpers.humandata_checks import read_back
+from helpers.official_layouts import H36M_RELEASE, pose_smpl, project, write_h36m
 from helpers.tool_runner import REPO, run_tool
 
 sys.path.insert(0, osp.join(REPO, 'tools', 'dataset_converters'))

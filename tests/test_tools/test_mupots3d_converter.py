@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from scipy.io import savemat
 
-from helpers.official_layouts import project, read_back, write_mupots
+from helpers.humandata_checks import read_back
+from helpers.official_layouts import project, write_mupots
 from helpers.tool_runner import REPO
 
 sys.path.insert(0, osp.join(REPO, 'tools', 'dataset_converters'))
@@ -39,27 +40,31 @@ def test_sequences_persons_and_reprojection(release, tmp_path):
         t = truth[s]
         assert infos[k]['img_path'].endswith(f'MultiPersonTestSet/TS{s}/img_{f:06d}.jpg')
         np.testing.assert_allclose(infos[k]['keypoints2d'][:, :2], t['annot2'][f, p], atol=1e-3)
-        np.testing.assert_allclose(infos[k]['keypoints3d'][:, :3], t['annot3'][f, p] / 1000,
+        # default: the universal-skeleton joints, the GT of the official 3DPCK evaluation
+        np.testing.assert_allclose(infos[k]['keypoints3d'][:, :3], t['univ'][f, p] / 1000,
                                    atol=1e-6)
-        np.testing.assert_allclose(meta['univ_annot3'][k], t['univ'][f, p] / 1000, atol=1e-6)
+        np.testing.assert_allclose(meta['annot3'][k], t['annot3'][f, p] / 1000, atol=1e-6)
         np.testing.assert_array_equal(meta['occlusion'][k], t['occlusion'][f, p])
         # fitted intrinsics: the 3D joints project onto the 2D joints, and match the camera
         np.testing.assert_allclose(meta['focal'][k], t['f'], rtol=1e-6)
         np.testing.assert_allclose(meta['principal_point'][k], t['c'], atol=1e-3)
-        uv = project(infos[k]['keypoints3d'][:, :3], meta['focal'][k], meta['principal_point'][k])
+        uv = project(meta['annot3'][k], meta['focal'][k], meta['principal_point'][k])
         assert np.linalg.norm(uv - infos[k]['keypoints2d'][:, :2], axis=1).max() < 1.0
+    # the 3DPCK evaluation reads the same (sequence, frame) from the image paths
+    from mmhpse.evaluation.mupots import parse_mupots_path
+    assert [parse_mupots_path(i['img_path']) for i in infos] == [(s, f) for s, f, _ in ids]
     # root joint 14 is the pelvis in mmhpse's mpi_inf_3dhp_17
     assert ds.metainfo['keypoint_names'][14] == 'pelvis_extra'
 
 
-def test_universal_joints_option(release, tmp_path):
+def test_metric_joints_option(release, tmp_path):
     root, truth = release
-    out = str(tmp_path / 'univ.npz')
-    mupots3d.main(['--root', root, '--out', out, '--joints3d', 'univ_annot3'])
+    out = str(tmp_path / 'annot3.npz')
+    mupots3d.main(['--root', root, '--out', out, '--joints3d', 'annot3'])
     _, infos, meta, _ = read_back(out, root, str(tmp_path / 'cache'), 'mpi_inf_3dhp_17')
-    np.testing.assert_allclose(infos[0]['keypoints3d'][:, :3], truth[1]['univ'][0, 0] / 1000,
+    np.testing.assert_allclose(infos[0]['keypoints3d'][:, :3], truth[1]['annot3'][0, 0] / 1000,
                                atol=1e-6)
-    np.testing.assert_allclose(meta['annot3'][0], truth[1]['annot3'][0, 0] / 1000, atol=1e-6)
+    np.testing.assert_allclose(meta['univ_annot3'][0], truth[1]['univ'][0, 0] / 1000, atol=1e-6)
 
 
 def test_missing_files_and_fields(release, tmp_path):

@@ -1,5 +1,6 @@
 """3DPW sequence files -> HumanData, on Python-2 pickles written here in the official layout
 (world-frame SMPL and joints, per-frame world->camera poses, one list entry per person)."""
+import os
 import os.path as osp
 import pickle
 import sys
@@ -8,9 +9,11 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from helpers.official_layouts import pose_smpl, project, py2_pickle, read_back, write_pw3d
+from helpers.humandata_checks import read_back
+from helpers.official_layouts import pose_smpl, project, py2_pickle, write_pw3d
 from helpers.tool_runner import REPO, run_tool
 
+from mmhpse.conventions import KEYPOINTS
 from mmhpse.utils.safe_pickle import UnsafePickleError, safe_pickle_load
 
 sys.path.insert(0, osp.join(REPO, 'tools', 'dataset_converters'))
@@ -76,18 +79,60 @@ def test_sequences_read_back_and_reproject(release, tmp_path, surrogate_body_mod
         np.testing.assert_allclose(meta['focal'][k], K[[0, 1], [0, 1]])
 
 
-def test_bbox_from_openpose_joints(release, tmp_path, surrogate_body_model_dir):
-    root, _ = release
-    out, _ = _convert(root, tmp_path, surrogate_body_model_dir, '--bbox-scale', '1.0')
-    data = np.load(out, allow_pickle=True)
-    ds, infos, _, _ = read_back(out, root, str(tmp_path / 'cache'), 'smpl_49')
-    from mmhpse.conventions import KEYPOINTS
+def test_boxes_as_the_authors_and_as_mmhuman3d(tmp_path, surrogate_body_model_dir):
+    body = surrogate_body_model_dir
+    root = str(tmp_path / '3dpw')
+    # person 1 stands at the right image border, the camera turns: partly (or wholly) outside
+    truth = write_pw3d(root, body, 'test', sequences=(('outdoors_a_00', 4), ), absent=(),
+                       images='first', xs=(-0.8, 1.2))
+    out, summary = _convert(root, tmp_path, body)
+    data = np.load(out)
+    seq = truth['outdoors_a_00']
+    K, w, h = seq['K'], 1080, 1920
+    src = safe_pickle_load(osp.join(root, 'sequenceFiles', 'test', 'outdoors_a_00.pkl'),
+                           encoding='latin1')
+    expect, partly = [], 0
+    for p in range(2):  # the authors' box, written out: joints inside, x1.2, clipped
+        for t in range(4):
+            cam = seq['cam_poses'][t]
+            X = src['jointPositions'][p][t].reshape(24, 3) @ cam[:3, :3].T + cam[:3, 3]
+            uv = X[:, :2] / X[:, 2:] * K[[0, 1], [0, 1]] + K[:2, 2]
+            uv = uv[(uv[:, 0] >= 0) & (uv[:, 0] < w) & (uv[:, 1] >= 0) & (uv[:, 1] < h)]
+            if not len(uv):
+                continue
+            partly += len(uv) < 24
+            lo, hi = uv.min(0), uv.max(0)
+            c, s = (lo + hi) / 2, (hi - lo) * 1.2
+            x1, y1 = max(0., c[0] - s[0] / 2), max(0., c[1] - s[1] / 2)
+            x2 = min(w - 1., x1 + max(0., s[0] - 1))
+            y2 = min(h - 1., y1 + max(0., s[1] - 1))
+            expect.append([x1, y1, x2 - x1, y2 - y1])
+    assert partly and summary['samples'] == len(expect)  # the cases under test occur
+    assert summary['skipped'] == ({} if len(expect) == 8 else {
+        'person with no projected SMPL joint inside the image': 8 - len(expect)})
+    np.testing.assert_allclose(data['bbox_xywh'][:, :4], np.array(expect), atol=1e-2)
+
+    # mmhuman3d's / SPIN's boxes: the OpenPose joints with confidence > 0, x1.0 here
+    out, _ = _convert(root, tmp_path, body, '--bbox-source', 'openpose', '--bbox-scale', '1.0')
+    data = np.load(out)
+    _, infos, _, _ = read_back(out, root, str(tmp_path / 'cache'), 'smpl_49')
     op = [j for j, n in enumerate(KEYPOINTS['smpl_49']) if n.endswith('_openpose')
-          and n not in ('pelvis_openpose', ) and 'toe' not in n and 'heel' not in n]
+          and n != 'pelvis_openpose' and 'toe' not in n and 'heel' not in n]
     pts = np.stack([i['keypoints2d'][op, :2] for i in infos])
     lo, hi = pts.min(1), pts.max(1)
     np.testing.assert_allclose(data['bbox_xywh'][:, :4], np.concatenate([lo, hi - lo], 1),
                                atol=1e-3)
+
+    # a person entirely outside the image has no box in the authors' protocol: dropped, counted
+    root2 = str(tmp_path / '3dpw2')
+    write_pw3d(root2, body, 'test', sequences=(('outdoors_b_00', 3), ), absent=(),
+               images='first', xs=(-0.8, 4.0))
+    _, summary = _convert(root2, tmp_path, body)
+    assert summary['samples'] == 3
+    assert summary['skipped'] == {'person with no projected SMPL joint inside the image': 3}
+    os.remove(osp.join(root2, 'imageFiles', 'outdoors_b_00', 'image_00000.jpg'))
+    with pytest.raises(ConversionError, match=r'outdoors_b_00/image_00000\.jpg: image'):
+        _convert(root2, tmp_path, body)
 
 
 def test_bad_sequences(release, tmp_path, surrogate_body_model_dir):

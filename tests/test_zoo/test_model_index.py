@@ -18,7 +18,8 @@ it. A local path resolves when
   (``tools/model_converters/publish_model.py``) of a listed config, or
 * its file stem is a listed config name with fields left out (OpenMMLab names are
   ``{algorithm}_{backbone}_{schedule}_{data}``: the stem's ``_``/``-`` separated tokens appear in
-  the same order in the config name), matching exactly ONE listed config, e.g.
+  the same order in the config name, the algorithm field before the first ``_`` compared whole),
+  matching exactly ONE listed config, e.g.
   ``checkpoints/backbones/jointcon_resnet50_coco.pth`` comes from
   ``jointcon_resnet50_4xb32-140e_coco-256x192``.
 
@@ -174,9 +175,13 @@ def resolve_link(link, zoo_configs, zoo_weights):
         if part in zoo_configs:
             return zoo_configs[part]
     if published is None and parts and parts[-1].endswith('.pth'):
-        short = _tokens(parts[-1][:-len('.pth')])
+        stem = parts[-1][:-len('.pth')]
+        short = _tokens(stem)
+        # the algorithm field (before the first '_') is compared whole: 'jointcon' is not
+        # 'jointcon-instance'
         found = [c for name, c in zoo_configs.items()
-                 if len(short) >= 2 and _is_subsequence(short, _tokens(name))]
+                 if len(short) >= 2 and stem.split('_')[0] == name.split('_')[0]
+                 and _is_subsequence(short, _tokens(name))]
         if len(found) == 1:
             return found[0]
     return None
@@ -377,3 +382,8 @@ def test_resolve_link_rules():
     assert resolve_link('ckpt/mocov2_in1k_resnet50.pth', zoo, {}) is None  # order differs
     assert resolve_link('ckpt/mocov2_resnet50_in22k.pth', zoo, {}) is None  # a token not there
     assert resolve_link('ckpt/mocov2.pth', zoo, {}) is None  # one token says too little
+    # the algorithm field is compared whole: an ablation of the algorithm is another algorithm
+    zoo = {'jointcon_resnet50_4xb32-140e_coco-256x192': 'a.py',
+           'jointcon-instance_resnet50_4xb32-140e_coco-256x192': 'b.py'}
+    assert resolve_link('checkpoints/backbones/jointcon_resnet50_coco.pth', zoo, {}) == 'a.py'
+    assert resolve_link('ckpt/jointcon-instance_resnet50.pth', zoo, {}) == 'b.py'

@@ -3,8 +3,8 @@
 Writes a release of about ``--num`` samples per dataset in its official layout (the generators
 the converter tests use, ``tests/helpers/official_layouts.py``; bodies posed with a surrogate SMPL
 written here), then runs each converter's ``main`` in this process and reports the wall time of
-the conversion alone (generation excluded) and the time per 10 K samples. Images are not written
-(the converters do not read them).
+the conversion alone (generation excluded) and the time per 10 K samples. Images are not written,
+except the first frame of each 3DPW sequence (its size bounds the authors' boxes).
 
 Example::
 
@@ -31,11 +31,13 @@ def releases(num):
                  ['--split', 'train', '--subjects', '1', '--frame-stride', '1']),
         'coco_neuralannot': (lambda r, b: L.write_coco(r, b, num=num), []),
         'pw3d': (lambda r, b: L.write_pw3d(r, b, sequences=[(f'seq_{i:02d}', num // (2 * seq))
-                                                            for i in range(seq)]), []),
+                                                            for i in range(seq)],
+                                           images='first'), []),
         'mupots3d': (lambda r, b: L.write_mupots(r, sequences=[(k, num // 40, 2)
                                                                for k in range(1, 21)]), []),
         'mpi_inf_3dhp': (lambda r, b: L.write_3dhp(r, sequences=[(k, num // 4)
-                                                                 for k in range(1, 5)]), []),
+                                                                 for k in range(1, 5)],
+                                                   mat73=True), []),  # v7.3, as released
     }
 
 

@@ -14,6 +14,7 @@ from collections import Counter
 from typing import Dict, Optional, Sequence
 
 import numpy as np
+from _mat73 import load_mat73
 from scipy.spatial.transform import Rotation
 
 from mmhpse.conventions import KEYPOINTS
@@ -50,31 +51,33 @@ def get_key(mapping, key, source: str, what: str = 'key'):
         raise ConversionError(f'{source}: missing {what} {key!r}') from None
 
 
-def load_mat(path: str) -> dict:
-    """A MATLAB file as ``{name: array}``; v7.3 (HDF5) files through h5py when it is installed.
+def load_mat(path: str, names: Optional[Sequence[str]] = None) -> dict:
+    """The variables ``names`` (default: all) of a MATLAB file as ``{name: array}``.
 
-    HDF5 datasets are returned with the axes reversed, i.e. in the order ``scipy.io.loadmat``
-    gives for a v5 file of the same MATLAB variable.
+    v4 to v7 files are read by ``scipy.io.loadmat``, v7.3 (HDF5) files by
+    :func:`_mat73.load_mat73` (needs h5py), which gives the same arrays as scipy for the same
+    MATLAB variables. A variable of ``names`` that the file lacks is left out.
     """
     from scipy.io import loadmat
     require_file(path, 'MATLAB file')
     try:
-        return loadmat(path)
+        return loadmat(path, variable_names=names)
     except NotImplementedError:  # scipy: "Please use HDF reader for matlab v7.3 files"
         pass
     except ValueError as err:
         raise ConversionError(f'{path}: cannot be read as a MATLAB file ({err})') from err
     try:
-        import h5py
+        import h5py  # noqa: F401
     except ImportError:
         raise ConversionError(f'{path}: a MATLAB v7.3 (HDF5) file; reading it needs h5py, which '
                               'is not installed (pip install h5py)') from None
     try:
-        with h5py.File(path, 'r') as f:
-            return {k: np.asarray(v).T for k, v in f.items() if isinstance(v, h5py.Dataset)}
+        return load_mat73(path, names)
     except OSError as err:
         raise ConversionError(f'{path}: cannot be read as a MATLAB v7.3 (HDF5) file '
                               f'({err})') from err
+    except ValueError as err:
+        raise ConversionError(f'{path}: {err}') from err
 
 
 def unwrap(value):

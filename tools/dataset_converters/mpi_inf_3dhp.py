@@ -4,9 +4,11 @@ Release layout (``<root>``, the folder holding ``mpi_inf_3dhp_test_set/``)::
 
     mpi_inf_3dhp_test_set/TS{1..6}/annot_data.mat     annot2 (2 x 17 x 1 x n, px), annot3 and
                                                       univ_annot3 (3 x 17 x 1 x n, mm, camera
-                                                      frame), valid_frame (n), activity_annotation
-                                                      (n); MATLAB v7.3 files are read with h5py
-                                                      when it is installed
+                                                      frame), valid_frame and
+                                                      activity_annotation (1 x n), bb_crop (not
+                                                      used); MATLAB v7.3 (HDF5), read with h5py
+                                                      (v5 / v7 files of the same variables are
+                                                      read with scipy)
     mpi_inf_3dhp_test_set/TS{1..6}/imageSequence/img_%06d.jpg   frames (1-based)
 
 One sample per frame with ``valid_frame`` (the official evaluation uses only those; the others are
@@ -31,6 +33,8 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import _mpi17  # noqa: E402
 from _common import ConversionError, get_key, load_mat  # noqa: E402
 
+VARIABLES = ('annot2', 'annot3', 'univ_annot3', 'valid_frame', 'activity_annotation')
+
 
 def _per_frame(mat, key, rows, path):
     """``(n, 17, rows)`` joints of a ``rows x 17 x 1 x n`` variable."""
@@ -44,7 +48,7 @@ def _per_frame(mat, key, rows, path):
 def read_sequence(folder, seq, skips):
     """Per-sample arrays of the valid frames of one ``TS<seq>`` folder."""
     path = osp.join(folder, 'annot_data.mat')
-    mat = load_mat(path)
+    mat = load_mat(path, VARIABLES)
     kp2d = _per_frame(mat, 'annot2', 2, path)
     annot3, univ = _per_frame(mat, 'annot3', 3, path), _per_frame(mat, 'univ_annot3', 3, path)
     n = len(kp2d)

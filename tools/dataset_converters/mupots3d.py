@@ -12,9 +12,10 @@ Release layout (``<root>``, the folder holding ``MultiPersonTestSet/``)::
 
 One sample per annotated person and frame with ``isValidFrame`` (the official evaluation counts
 only those; others are counted as skipped), the 17 joints of the MPI-INF-3DHP test convention.
-``keypoints3d`` is ``annot3`` by default (the camera-frame joints, as in the authors'
-``MuPoTS-3D.json``); ``--joints3d univ_annot3`` stores the universal-skeleton joints instead and
-``meta`` keeps the other set. ``meta`` holds what 3DPCK needs: ``sequence`` (1-20), ``frame``,
+``keypoints3d`` is ``univ_annot3`` by default (the GT of the official 3DPCK evaluation,
+``mpii_mupots_multiperson_eval.m``, and of mmhuman3d's file); ``--joints3d annot3`` stores the
+metric camera-frame joints instead (those of the authors' ``MuPoTS-3D.json``); ``meta`` keeps the
+other set. ``meta`` holds what 3DPCK needs: ``sequence`` (1-20), ``frame``,
 ``person`` (column of the annotation cell), ``occlusion (N, 17)``, and the intrinsics fitted per
 sequence (``focal``, ``principal_point``). The box is the tight box of the 2D joints enlarged
 ``--bbox-scale`` (1.2) times, as mmhuman3d's converter does.
@@ -80,7 +81,7 @@ def read_sequence(folder, seq, skips):
 
 
 def parse_args(argv=None):
-    return _mpi17.parser(__doc__, 'annot3').parse_args(argv)
+    return _mpi17.parser(__doc__, 'univ_annot3').parse_args(argv)
 
 
 def main(argv=None) -> dict:

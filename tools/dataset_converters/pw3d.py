@@ -16,9 +16,12 @@ One sample per person and frame with ``campose_valid`` (others are counted as sk
 moved into the camera (``global_orient`` rotated by the camera rotation, ``transl`` such that
 the posed body is the world body seen by the camera; rest pelvis from the gendered body model),
 ``keypoints3d`` = ``jointPositions`` in the camera (SMPL-24), ``keypoints2d`` = their projection
-(SMPL-24) plus the OpenPose joints of ``poses2d``. The box is the tight box of the OpenPose joints
-with confidence > 0, enlarged ``--bbox-scale`` (1.2) times (mmhuman3d's / SPIN's protocol); where
-a frame has fewer than two such joints the projected SMPL joints give the box (counted).
+(SMPL-24) plus the OpenPose joints of ``poses2d``. Boxes (``--bbox-source``): ``joints`` (default,
+the authors' ``3DPW_latest_test.json`` as Pose2Mesh's ``data/3dpw2coco.py`` writes it): the tight
+box of the projected SMPL joints inside the image (size read from ``image_00000.jpg``), enlarged
+``--bbox-scale`` (1.2) times and clipped to the image; a person with no joint inside is dropped
+(counted). ``openpose`` (mmhuman3d's / SPIN's): the tight box of the OpenPose joints with
+confidence > 0, x1.2; a frame with fewer than two of them uses the projected SMPL joints.
 ``meta``: ``gender`` (``m`` / ``f`` as in the release and mmhuman3d's files, which its 3DPW
 evaluation compares with ``'m'``), ``sequence``, ``person``, ``frame``, ``focal``,
 ``principal_point``. Frames with non-finite parameters are skipped and counted.
@@ -36,8 +39,8 @@ import numpy as np
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from _common import (ConversionError, PelvisLocator, Skips, base_parser,  # noqa: E402
-                     bbox_xywh_from_points, finish, get_key, project, smpl_to_camera,
-                     write_human_data)
+                     bbox_xywh_from_points, clip_bbox_xywh, finish, get_key, project,
+                     require_file, smpl_to_camera, write_human_data)
 
 from mmhpse.conventions import KEYPOINTS  # noqa: E402
 from mmhpse.utils.safe_pickle import safe_pickle_load  # noqa: E402
@@ -91,9 +94,53 @@ def read_sequence(path):
     return name, cams, intr, persons
 
 
-def convert_sequence(path, pelvis, bbox_scale, skips):
+def image_size(root, name):
+    """``(width, height)`` of the sequence's first frame (read from the file header)."""
+    from PIL import Image
+    path = require_file(osp.join(root, 'imageFiles', name, 'image_00000.jpg'),
+                        'image (needed for --bbox-source joints; or use --bbox-source openpose)')
+    with Image.open(path) as img:
+        return img.size
+
+
+def boxes(source, proj, openpose, size, scale, skips, where):
+    """``(n, 4)`` boxes and the ``(n,)`` samples that keep one.
+
+    ``joints`` (the authors' ``3DPW_latest_test.json``, written by Pose2Mesh's
+    ``data/3dpw2coco.py``): the projected SMPL joints inside the image, box x ``scale``, then
+    clipped to the image as the authors' ``process_bbox``; a person with no joint inside is
+    dropped. ``openpose`` (mmhuman3d / SPIN): the OpenPose joints with confidence > 0, box x
+    ``scale``; fewer than two such joints: the projected SMPL joints.
+    """
+    n = len(proj)
+    keep = np.ones(n, bool)
+    if source == 'joints':
+        (w, h) = size
+        inside = (proj[..., 0] >= 0) & (proj[..., 0] < w) & (proj[..., 1] >= 0) & \
+            (proj[..., 1] < h)
+        keep = inside.any(1)
+        skips.add('person with no projected SMPL joint inside the image', where,
+                  int((~keep).sum()))
+        bbox = bbox_xywh_from_points(proj, inside | ~keep[:, None], scale)
+        clipped = [clip_bbox_xywh(b, w, h) for b in bbox]
+        bad = np.array([c is None for c in clipped]) & keep
+        skips.add('box with no area inside the image', where, int(bad.sum()))
+        keep &= ~bad
+        return np.stack([c if c is not None else np.zeros(4) for c in clipped]), keep
+    detected = openpose[..., 2] > 0
+    few = detected.sum(1) < 2
+    skips.add('frame with < 2 OpenPose joints: box from the projected SMPL joints (kept)', where,
+              int(few.sum()))
+    return np.where(few[:, None], bbox_xywh_from_points(proj, np.ones(proj.shape[:2], bool),
+                                                        scale),
+                    bbox_xywh_from_points(openpose[..., :2], detected | few[:, None], scale)), \
+        keep
+
+
+def convert_sequence(path, root, pelvis, args, skips):
     """Fields of every valid (person, frame) of one sequence file."""
     name, cams, intr, persons = read_sequence(path)
+    size = image_size(root, name) if args.bbox_source == 'joints' else None
     parts = []
     focal, princpt = intr[[0, 1], [0, 1]], intr[:2, 2]
     for i, p in enumerate(persons):
@@ -106,26 +153,23 @@ def convert_sequence(path, pelvis, bbox_scale, skips):
         skips.add('non-finite pose, translation, joints or camera', f'{path} person {i}',
                   int((valid & ~finite).sum()))
         frames = np.flatnonzero(valid & finite)
-        if not len(frames):
-            continue
         n = len(frames)
         rot, trans = cams[frames, :3, :3], cams[frames, :3, 3]
-        betas = np.repeat(p['betas'][None], n, 0)
-        orient, transl = smpl_to_camera(p['poses'][frames, :3], p['trans'][frames],
-                                        pelvis[p['gender']](betas), rot, trans)
         joints = np.einsum('nij,nkj->nki', rot, p['jointPositions'][frames].reshape(n, 24, 3)) \
             + trans[:, None]
         f, c = np.tile(focal, (n, 1)), np.tile(princpt, (n, 1))
         proj = project(joints, f, c)
         openpose = p['poses2d'][frames].transpose(0, 2, 1)  # (n, 18, 3)
-        detected = openpose[..., 2] > 0
-        few = detected.sum(1) < 2
-        skips.add('frame with < 2 OpenPose joints: box from the projected SMPL joints (kept)',
-                  f'{path} person {i}', int(few.sum()))
-        bbox = np.where(few[:, None], bbox_xywh_from_points(proj, np.ones((n, 24), bool),
-                                                            bbox_scale),
-                        bbox_xywh_from_points(openpose[..., :2], detected | few[:, None],
-                                              bbox_scale))
+        bbox, keep = boxes(args.bbox_source, proj, openpose, size, args.bbox_scale, skips,
+                           f'{path} person {i}')
+        frames, n = frames[keep], int(keep.sum())
+        if not n:
+            continue
+        rot, trans, joints, proj, openpose, bbox, f, c = (
+            a[keep] for a in (rot, trans, joints, proj, openpose, bbox, f, c))
+        betas = np.repeat(p['betas'][None], n, 0)
+        orient, transl = smpl_to_camera(p['poses'][frames, :3], p['trans'][frames],
+                                        pelvis[p['gender']](betas), rot, trans)
         ones = np.ones((n, 24, 1))
         parts.append(dict(
             image_path=np.array([f'imageFiles/{name}/image_{t:05d}.jpg' for t in frames]),
@@ -140,8 +184,11 @@ def convert_sequence(path, pelvis, bbox_scale, skips):
 
 def parse_args(argv=None):
     parser = base_parser(__doc__, ('train', 'validation', 'test'), 'test', body_model=True)
+    parser.add_argument('--bbox-source', default='joints', choices=['joints', 'openpose'],
+                        help="joints: the authors' boxes (projected SMPL joints inside the "
+                        'image); openpose: mmhuman3d\'s / SPIN\'s (OpenPose 2D joints)')
     parser.add_argument('--bbox-scale', type=float, default=1.2,
-                        help='enlargement of the tight OpenPose box')
+                        help='enlargement of the tight box')
     return parser.parse_args(argv)
 
 
@@ -154,7 +201,7 @@ def main(argv=None) -> dict:
     pelvis = {g[0]: PelvisLocator(args.body_model, g) for g in ('male', 'female')}
     skips, parts = Skips(), []
     for path in files:
-        parts += convert_sequence(path, pelvis, args.bbox_scale, skips)
+        parts += convert_sequence(path, args.root, pelvis, args, skips)
     if not parts:
         raise SystemExit(f'{folder}: no valid sample\n{skips.report()}')
     cat = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}

@@ -35,21 +35,32 @@ KEPT_META = ('epoch', 'iter', 'seed', 'dataset_meta', 'mmengine_version', 'mmhps
 BODY_MODEL_PREFIXES = ('body_model.', 'module.body_model.')
 #: mmengine's experiment names end with the run's timestamp.
 _TIMESTAMP = re.compile(r'_\d{8}_\d{6}$')
+#: A config name is one plain file-name component (no folder, no leading dot).
+_PLAIN_NAME = re.compile(r'[A-Za-z0-9][A-Za-z0-9._+-]*')
 
 
 def config_name_from(checkpoint: dict, config: str = None) -> str:
     """The config name of the published file: ``config``'s stem, or the run's experiment name.
 
     Raises:
-        ValueError: Neither a config was given nor an mmengine experiment name is in the meta.
+        ValueError: Neither a config was given nor an mmengine experiment name is in the meta,
+            or the name is not a plain file name (e.g. an experiment name holding ``../``,
+            which would place the file outside the output folder).
     """
     if config:
-        return osp.splitext(osp.basename(config))[0]
-    experiment = (checkpoint.get('meta') or {}).get('experiment_name')
-    if not experiment:
-        raise ValueError('the checkpoint has no meta.experiment_name to take the config name '
-                         'from; pass --config CONFIG (a path or a name)')
-    return _TIMESTAMP.sub('', str(experiment))
+        name, origin = osp.splitext(osp.basename(config))[0], f'--config {config!r}'
+    else:
+        experiment = (checkpoint.get('meta') or {}).get('experiment_name')
+        if not experiment:
+            raise ValueError('the checkpoint has no meta.experiment_name to take the config '
+                             'name from; pass --config CONFIG (a path or a name)')
+        name = _TIMESTAMP.sub('', str(experiment))
+        origin = f'meta.experiment_name {str(experiment)!r}'
+    if not _PLAIN_NAME.fullmatch(name):
+        raise ValueError(f'{origin} gives the config name {name!r}, which is not a plain file '
+                         'name (letters, digits, ".", "_", "+", "-"; no folder, no leading dot); '
+                         'pass --config CONFIG to name the published file')
+    return name
 
 
 def strip_checkpoint(checkpoint: dict, config_name: str, date: str) -> dict:
@@ -103,6 +114,8 @@ def publish(in_file: str, out_dir: str, config: str = None, date: str = None) ->
 
     os.makedirs(out_dir, exist_ok=True)
     out_file = osp.join(out_dir, f'{name}_{date}-{hashlib.sha256(data).hexdigest()[:8]}.pth')
+    if osp.dirname(osp.realpath(out_file)) != osp.realpath(out_dir):  # never outside out_dir
+        raise ValueError(f'{out_file} would not be written into {out_dir}')
     fd, tmp = tempfile.mkstemp(suffix='.part', dir=out_dir)
     try:
         with os.fdopen(fd, 'wb') as f:

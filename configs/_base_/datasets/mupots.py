@@ -1,6 +1,6 @@
 # MuPoTS-3D test set (20 sequences, 17 joints of MPI-INF-3DHP's test convention):
-# data/preprocessed_datasets/mupots3d_test.npz (HumanData: keypoints3d = annot3 in the camera,
-# meta.sequence / frame / person / occlusion for 3DPCK, fitted intrinsics), written from the
+# data/preprocessed_datasets/mupots3d_test.npz (HumanData: keypoints3d = univ_annot3, the GT of
+# the official 3DPCK; meta.sequence / frame / person / occlusion, fitted intrinsics), from the
 # official MultiPersonTestSet/TS*/{annot,occlusion}.mat by (docs/datasets.md)
 #   python tools/dataset_converters/mupots3d.py --root data/datasets/mupots3d \
 #       --out data/preprocessed_datasets/mupots3d_test.npz

@@ -1,10 +1,11 @@
-# 3DPW test split (35,515 crops, gendered SMPL GT): data/preprocessed_datasets/pw3d_test.npz
+# 3DPW test split (35,515 crops, SMPL GT with genders): data/preprocessed_datasets/pw3d_test.npz
 # (HumanData: camera-frame smpl, meta.gender, SMPL-24 / OpenPose joints), written from the
 # official sequenceFiles/test/*.pkl by (docs/datasets.md)
 #   python tools/dataset_converters/pw3d.py --root data/datasets/pw3d \
 #       --out data/preprocessed_datasets/pw3d_test.npz --split test
-# (mmhuman3d's Pw3dConverter file reads as well). Images under data/datasets/pw3d/
-# (imageFiles/...). Evaluated with MeshMetric(dataset='3dpw').
+# Boxes as the authors' (projected SMPL joints inside the image, x1.2, clipped; --bbox-source
+# openpose gives mmhuman3d's OpenPose boxes, whose Pw3dConverter file reads as well).
+# Images under data/datasets/pw3d/ (imageFiles/...). Evaluated with MeshMetric(dataset='3dpw').
 pw3d_test = dict(
     type='HumanImageDataset',
     data_root='data/',

@@ -1,8 +1,11 @@
-"""Reading SMPL model files: official ``.pkl`` files without chumpy, path resolution, validation."""
+"""Reading SMPL model files (official ``.pkl`` without chumpy, nothing unpickled unrestricted),
+path resolution, validation."""
 import os.path as osp
-import pickle
+import zipfile
 
 import numpy as np
+
+from mmhpse.utils.safe_pickle import safe_npz_member, safe_pickle_load
 
 GENDERS = ('neutral', 'male', 'female')
 
@@ -36,20 +39,13 @@ class _ChumpyStandIn:
                          'installed (np.array(value)) and save it again')
 
 
-class _NoChumpyUnpickler(pickle.Unpickler):
-    """Unpickler mapping ``chumpy.*`` classes to :class:`_ChumpyStandIn` and old scipy sparse
-    module paths (``scipy.sparse.csc``) to ``scipy.sparse``."""
-
-    def find_class(self, module, name):
-        if module == 'chumpy' or module.startswith('chumpy.'):
-            return type(name, (_ChumpyStandIn, ), dict(chumpy_name=f'{module}.{name}'))
-        try:
-            return super().find_class(module, name)
-        except (ImportError, AttributeError):
-            if module.startswith('scipy.sparse'):
-                import scipy.sparse
-                return getattr(scipy.sparse, name)
-            raise
+def _chumpy_substitute(module, name):
+    """``substitutes`` of :class:`~mmhpse.utils.safe_pickle.RestrictedUnpickler`: any
+    ``chumpy.*`` class becomes an inert :class:`_ChumpyStandIn` (nothing of chumpy is imported or
+    run); every other name is left to the allow-list."""
+    if module == 'chumpy' or module.startswith('chumpy.'):
+        return type(name, (_ChumpyStandIn, ), dict(chumpy_name=f'{module}.{name}'))
+    return None
 
 
 def _convert(value, key, path):
@@ -60,26 +56,47 @@ def _convert(value, key, path):
     return value
 
 
+def _load_npz(path):
+    """An SMPL ``.npz`` without unrestricted unpickling: plain members read with
+    ``allow_pickle=False``, object members (e.g. a pickled sparse ``J_regressor``) through the
+    restricted unpickler."""
+    out = {}
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            for key in data.files:
+                try:
+                    out[key] = data[key]
+                except ValueError as err:  # an object member: never with allow_pickle=True
+                    if 'allow_pickle' not in str(err):
+                        raise ValueError(f'{path}: cannot read member {key!r}: {err}') from err
+                    value = safe_npz_member(path, key)
+                    out[key] = value[()] if value.dtype == object and value.ndim == 0 else value
+    except (OSError, zipfile.BadZipFile, EOFError) as err:
+        raise ValueError(f'{path}: cannot be read as an SMPL .npz file: {err}') from err
+    return out
+
+
 def load_smpl_file(path):
     """Load an SMPL model file as a dict of numpy arrays (scipy sparse kept as is).
 
-    ``.pkl`` files may hold chumpy objects (the official release): they become numpy arrays
-    without chumpy being installed. ``.npz`` files are read with ``allow_pickle``.
+    Nothing in the file can run code: ``.pkl`` files are read by mmhpse's restricted unpickler
+    (:mod:`mmhpse.utils.safe_pickle`: containers, numpy arrays, scipy sparse matrices), with the
+    chumpy objects of the official release mapped to inert stand-ins that become numpy arrays
+    (chumpy need not be installed). ``.npz`` files are read without unrestricted pickles.
 
     Args:
         path (str): ``.pkl`` or ``.npz`` file.
 
     Returns:
         dict: the file's keys.
+
+    Raises:
+        UnsafePickleError: The file pickles a class outside the allow-list (names file and class).
+        ValueError: Unreadable file, or not a dict of arrays (names the file).
     """
     if path.endswith('.npz'):
-        with np.load(path, allow_pickle=True) as data:
-            return {k: data[k][()] if data[k].dtype == object else data[k] for k in data.files}
-    with open(path, 'rb') as f:
-        try:
-            data = _NoChumpyUnpickler(f, encoding='latin1').load()
-        except Exception as e:
-            raise ValueError(f'{path}: cannot be read as an SMPL pickle: {e}') from e
+        return _load_npz(path)
+    data = safe_pickle_load(path, encoding='latin1', substitutes=_chumpy_substitute)
     if not isinstance(data, dict):
         raise ValueError(f'{path}: expected a dict of SMPL arrays, got {type(data).__name__}')
     return {k: _convert(v, k, path) for k, v in data.items()}

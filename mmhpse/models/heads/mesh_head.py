@@ -4,7 +4,7 @@ As mmpose's ``RegressionHead``: a head's ``forward`` gives the network outputs; 
 :meth:`predict` decode them (SMPL mesh and joints, camera translation, 2D joints) and compare them
 with the ground truth of the data samples, or write them into the samples.
 """
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import torch
 from mmengine.model import BaseModule
@@ -13,7 +13,7 @@ from mmhpse.conventions import get_keypoint_num, same_joints
 from mmhpse.registry import MODELS
 from mmhpse.structures import HumanDataSample
 from .. import body_models, losses  # noqa: F401  (register the SMPL and loss types built here)
-from ..utils import load_smpl_mean_params
+from ..utils import WeakPerspectiveCamera, load_smpl_mean_params
 
 __all__ = ['MeshRegressionHead']
 
@@ -44,6 +44,9 @@ class MeshRegressionHead(BaseModule):
         loss_camera (dict, optional): camera prior (``CameraPriorLoss``).
         normalize_keypoints2d (bool): Compare 2D keypoints in normalised crop coordinates
             (``camera.normalize``, SPIN / PARE) instead of crop pixels. Defaults to True.
+        gt_betas_limit (float, optional): A GT shape with any ``|beta|`` above it is replaced
+            by the mean shape (zeros) in the shape and SMPL-joint terms (3 in Choi et al.'s
+            code); None keeps every GT shape. Defaults to None.
         init_cfg (dict | list[dict], optional): Initialisation config.
     """
 
@@ -61,6 +64,7 @@ class MeshRegressionHead(BaseModule):
                  loss_smpl_betas: Optional[dict] = None,
                  loss_camera: Optional[dict] = None,
                  normalize_keypoints2d: bool = True,
+                 gt_betas_limit: Optional[float] = None,
                  init_cfg: Optional[Union[dict, list]] = None):
         super().__init__(init_cfg=init_cfg)
         self.body_model = MODELS.build(body_model) if body_model is not None else None
@@ -75,6 +79,10 @@ class MeshRegressionHead(BaseModule):
             for name, cfg in zip(self.LOSS_TERMS, cfgs) if cfg is not None
         })
         self.normalize_keypoints2d = normalize_keypoints2d
+        self.gt_betas_limit = gt_betas_limit
+        if 'camera' in self.losses and not isinstance(self.camera, WeakPerspectiveCamera):
+            raise ValueError(f'loss_camera keeps a weak-perspective scale positive, but the '
+                             f'camera is {type(self.camera).__name__}; drop loss_camera')
 
     def _register_mean_params(self, path: Optional[str], num_joints: int) -> None:
         """Buffers ``init_pose (1, J * 6)``, ``init_shape (1, 10)``, ``init_cam (1, 3)``."""
@@ -130,7 +138,7 @@ class MeshRegressionHead(BaseModule):
     def loss(self, feats: Feats, data_samples: List[HumanDataSample]) -> Dict[str, torch.Tensor]:
         """Losses of one batch, each weighted by its config's ``loss_weight``."""
         out = self.decode(self.forward(feats))
-        gt = _Stacker(data_samples, out['pred_joints'])
+        gt = _Stacker(data_samples, out['pred_joints'], dict(gt_betas=self._limit_betas))
         return {
             f'loss_{name}': loss(**getattr(self, f'_inputs_{name}')(out, gt))
             for name, loss in self.losses.items()
@@ -150,6 +158,13 @@ class MeshRegressionHead(BaseModule):
         return data_samples
 
     # ------------------------------------------------------------------ loss inputs
+    def _limit_betas(self, betas: torch.Tensor) -> torch.Tensor:
+        """``(B, 10)`` GT shapes, those with any ``|beta| > gt_betas_limit`` set to zeros."""
+        if self.gt_betas_limit is None:
+            return betas
+        far = (betas.abs() > self.gt_betas_limit).any(dim=1, keepdim=True)
+        return torch.where(far, torch.zeros_like(betas), betas)
+
     def _gt_keypoints(self, gt: '_Stacker', key: str) -> torch.Tensor:
         """Stacked GT keypoints whose convention names the body model's joints."""
         conv = self.body_model.joints_convention
@@ -202,15 +217,19 @@ class MeshRegressionHead(BaseModule):
 
 
 class _Stacker:
-    """Batch tensors of data-sample fields, stacked once on the device / dtype of ``like``."""
+    """Batch tensors of data-sample fields, stacked once on the device / dtype of ``like`` and
+    passed through ``edits[key]`` where given."""
 
-    def __init__(self, samples: List[HumanDataSample], like: torch.Tensor):
+    def __init__(self, samples: List[HumanDataSample], like: torch.Tensor,
+                 edits: Optional[Dict[str, Callable]] = None):
         self.samples = samples
         self._like = like
+        self._edits = edits or {}
         self._cache: Dict[str, torch.Tensor] = {}
 
     def __call__(self, key: str) -> torch.Tensor:
         if key not in self._cache:
             value = HumanDataSample.stack(self.samples, key, self._like.device)
-            self._cache[key] = value.to(self._like.dtype)
+            value = value.to(self._like.dtype)
+            self._cache[key] = self._edits[key](value) if key in self._edits else value
         return self._cache[key]

@@ -7,9 +7,14 @@
   part segmentation), the SMPL branch in ``num_smpl_features`` channels. The spatial softmax of
   each part map pools, per joint, the SMPL-branch features (-> per-joint linear 6-D pose) and the
   ``num_smpl_features`` final features (-> shape and camera linear layers on the 24 concatenated
-  vectors). Predictions are added to the mean parameters of ``smpl_mean_params.npz``.
+  vectors). Predictions are added to the mean parameters of ``smpl_mean_params.npz``
+  (``add_mean_params``).
 * :class:`PAREC5Head` is the head of Choi et al. (ICLR 2023): the same regressor directly on C5,
-  each branch 2 x [3x3 conv 128, BN, ReLU] then 1x1, 24 attention maps (no background).
+  each branch 2 x [3x3 conv 128, BN, ReLU] then 1x1, 24 attention maps (no background); their
+  code regresses raw values (``add_mean_params=False``, ``pose_bias=False`` in the paper's
+  config).
+
+Both derive from :class:`~.mesh_head.MeshRegressionHead` (body model, camera, losses).
 """
 from typing import Dict, Optional, Sequence, Tuple, Union
 
@@ -32,20 +37,23 @@ class LocallyConnectedLinear(nn.Module):
         in_features (int): ``C``.
         out_features (int): ``D``.
 
+        bias (bool): Whether each joint's map has a bias. Defaults to True.
+
     Shapes:
         input ``(B, J, C)`` -> output ``(B, J, D)``; ``weight (J, D, C)``, ``bias (J, D)``.
     """
 
-    def __init__(self, num_joints: int, in_features: int, out_features: int):
+    def __init__(self, num_joints: int, in_features: int, out_features: int, bias: bool = True):
         super().__init__()
         self.weight = nn.Parameter(torch.empty(num_joints, out_features, in_features))
-        self.bias = nn.Parameter(torch.zeros(num_joints, out_features))
+        self.bias = nn.Parameter(torch.zeros(num_joints, out_features)) if bias else None
         # Xavier-uniform with gain 0.01 per joint (SPIN's init of its final regression layers).
         bound = 0.01 * (6.0 / (in_features + out_features))**0.5
         nn.init.uniform_(self.weight, -bound, bound)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.einsum('bjc,jdc->bjd', x, self.weight) + self.bias
+        out = torch.einsum('bjc,jdc->bjd', x, self.weight)
+        return out if self.bias is None else out + self.bias
 
 
 def part_attention_pool(features: torch.Tensor,
@@ -104,7 +112,10 @@ class PAREHead(MeshRegressionHead):
         background (bool): Whether the part branch also predicts a background map (channel 0 of
             ``pred_segm_mask``), as PARE's part segmentation. Defaults to True.
         smpl_mean_params (str, optional): Path of ``smpl_mean_params.npz``.
-        add_mean_params (bool): Add the regressed values to the mean parameters. Defaults to True.
+        add_mean_params (bool): Add the regressed values to the mean parameters (PARE). False:
+            raw 6-D pose, shape and camera (Choi et al.). Defaults to True.
+        pose_bias (bool): Whether the per-joint pose layer has a bias (PARE's LocallyConnected2d
+            in Choi et al.'s code has none). Defaults to True.
         init_cfg (dict | list[dict], optional): Defaults to N(0, 0.001) convs, BN (1, 0).
         **kwargs: Body model, camera, crop size and losses of :class:`MeshRegressionHead`.
 
@@ -124,6 +135,7 @@ class PAREHead(MeshRegressionHead):
                  background: bool = True,
                  smpl_mean_params: Optional[str] = None,
                  add_mean_params: bool = True,
+                 pose_bias: bool = True,
                  init_cfg: Optional[Union[dict, list]] = (
                      dict(type='Normal', std=0.001, layer=['Conv2d', 'ConvTranspose2d']),
                      dict(type='Constant', val=1, bias=0, layer='BatchNorm2d')),
@@ -140,7 +152,7 @@ class PAREHead(MeshRegressionHead):
         self.smpl_branch = _branch(in_channels, num_filters, kernels, upsample)
         self.part_final = nn.Conv2d(num_filters[-1], num_joints + int(background), 1)
         self.smpl_final = nn.Conv2d(num_filters[-1], num_smpl_features, 1)
-        self.pose_regressor = LocallyConnectedLinear(num_joints, num_filters[-1], 6)
+        self.pose_regressor = LocallyConnectedLinear(num_joints, num_filters[-1], 6, pose_bias)
         self.shape_regressor = nn.Linear(num_joints * num_smpl_features, 10)
         self.cam_regressor = nn.Linear(num_joints * num_smpl_features, 3)
         self._small_init(self.shape_regressor, self.cam_regressor)

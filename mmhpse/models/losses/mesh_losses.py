@@ -11,6 +11,7 @@ from smplx.lbs import batch_rodrigues
 
 from mmhpse.conventions import get_root_indices
 from mmhpse.registry import MODELS
+from mmhpse.utils.geometry import rotmat_to_axis_angle
 
 __all__ = [
     'KeypointLoss', 'Keypoint3DLoss', 'SMPLPoseLoss', 'SMPLBetasLoss', 'CameraPriorLoss',
@@ -125,8 +126,23 @@ class _SMPLParamLoss(_ElementwiseLoss):
 
 @MODELS.register_module()
 class SMPLPoseLoss(_SMPLParamLoss):
-    """Predicted SMPL pose vs the GT axis-angle pose, compared as rotation matrices
-    (``loss_type``, ``loss_weight`` as :class:`KeypointLoss`)."""
+    """Predicted SMPL pose vs the GT axis-angle pose of the samples with ``has_smpl``.
+
+    Args:
+        loss_type (str): ``'l1'`` or ``'mse'``. Defaults to ``'l1'``.
+        loss_weight (float): Defaults to 1.0.
+        representation (str): what is compared: ``'rotmat'`` (the GT turned into rotation
+            matrices; SPIN / PARE) or ``'axis_angle'`` (the prediction turned into axis-angles
+            with angles in ``[0, pi]``, the GT as given; Choi et al.). Defaults to ``'rotmat'``.
+    """
+
+    def __init__(self, loss_type: str = 'l1', loss_weight: float = 1.0,
+                 representation: str = 'rotmat'):
+        super().__init__(loss_type, loss_weight)
+        if representation not in ('rotmat', 'axis_angle'):
+            raise ValueError(f'representation must be "rotmat" or "axis_angle", got '
+                             f'"{representation}"')
+        self.representation = representation
 
     def forward(self, pred_rotmat: torch.Tensor, gt_pose: torch.Tensor,
                 has_smpl: torch.Tensor) -> torch.Tensor:
@@ -136,6 +152,8 @@ class SMPLPoseLoss(_SMPLParamLoss):
             gt_pose (Tensor): ``(B, J, 3)`` axis-angle.
             has_smpl (Tensor): ``(B,)`` 0/1.
         """
+        if self.representation == 'axis_angle':
+            return self._masked(rotmat_to_axis_angle(pred_rotmat), gt_pose, has_smpl)
         gt_rotmat = batch_rodrigues(gt_pose.reshape(-1, 3)).reshape(pred_rotmat.shape)
         return self._masked(pred_rotmat, gt_rotmat, has_smpl)
 

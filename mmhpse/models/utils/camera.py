@@ -19,7 +19,12 @@ place of the square crop side)::
 
 Indeed ``u = f (X + tx) / t_z + W / 2 = (L / 2) s (X + tx) + W / 2``. For a square crop of side
 ``R`` this is exactly SPIN / PARE / mmhuman3d (``t_z = 2 f / (R s)``).
+
+Cameras as modules (built from a head's ``camera`` config): :class:`WeakPerspectiveCamera` (the
+rule above) and :class:`SigmoidDepthCamera` (Choi et al.: ``(t_x, t_y, gamma)`` with
+``t_z = k sigmoid(gamma)``); both project with the principal point at the crop centre.
 """
+from abc import ABCMeta, abstractmethod
 from typing import Optional, Sequence, Tuple, Union
 
 import torch
@@ -29,7 +34,8 @@ from mmhpse.registry import MODELS
 
 __all__ = [
     'crop_norm_size', 'weak_perspective_to_translation', 'perspective_projection',
-    'pixels_to_normalized', 'normalized_to_pixels', 'CropCamera', 'WeakPerspectiveCamera'
+    'pixels_to_normalized', 'normalized_to_pixels', 'CropCamera', 'WeakPerspectiveCamera',
+    'SigmoidDepthCamera'
 ]
 
 
@@ -153,7 +159,7 @@ def normalized_to_pixels(keypoints: torch.Tensor,
     return torch.cat([xy * half + ctr, keypoints[..., 2:]], dim=-1)
 
 
-class CropCamera(nn.Module):
+class CropCamera(nn.Module, metaclass=ABCMeta):
     """Perspective camera of a person crop: principal point at the crop centre, focal length in
     crop pixels. Subclasses turn a head's camera output into the body's translation.
 
@@ -168,10 +174,10 @@ class CropCamera(nn.Module):
         self.focal_length = float(focal_length)
         self.norm_size = norm_size
 
+    @abstractmethod
     def translation(self, pred_cam: torch.Tensor,
                     img_size: Union[int, Sequence[int]]) -> torch.Tensor:
         """``(B, 3)`` body translation in the camera frame (metres) of a ``(B, 3)`` output."""
-        raise NotImplementedError
 
     def project(self, points: torch.Tensor, transl: torch.Tensor,
                 img_size: Union[int, Sequence[int]]) -> torch.Tensor:
@@ -198,3 +204,37 @@ class WeakPerspectiveCamera(CropCamera):
                     img_size: Union[int, Sequence[int]]) -> torch.Tensor:
         return weak_perspective_to_translation(pred_cam, self.focal_length, img_size,
                                                self.norm_size)
+
+
+@MODELS.register_module()
+class SigmoidDepthCamera(CropCamera):
+    """Output ``(t_x, t_y, gamma)`` read as the translation ``(t_x, t_y, k * sigmoid(gamma))``
+    (Choi et al.'s code, after Moon et al.'s I2L-MeshNet / Pose2Pose), with
+    ``k = sqrt(f_x f_y d^2 / (H W))``: the depth at which a body of extent ``d`` metres fills a
+    crop of ``H x W`` pixels (k = 56.4 m for f = 5000 px, d = 2.5 m, 256 x 192).
+
+    Args:
+        focal_length (float): Focal length in crop pixels. Defaults to 5000.
+        body_extent (float): ``d`` in metres (the authors' ``camera_3d_size``). Defaults to 2.5.
+        norm_size (float, optional): see :class:`CropCamera` (2D keypoint normalisation only).
+    """
+
+    def __init__(self, focal_length: float = 5000., body_extent: float = 2.5,
+                 norm_size: Optional[float] = None):
+        super().__init__(focal_length, norm_size)
+        self.body_extent = float(body_extent)
+
+    def depth_scale(self, img_size: Union[int, Sequence[int]]) -> float:
+        """``k`` (metres) for a crop of ``img_size``."""
+        h, w = _hw(img_size)
+        return (self.focal_length**2 * self.body_extent**2 / (h * w))**0.5
+
+    def translation(self, pred_cam: torch.Tensor,
+                    img_size: Union[int, Sequence[int]]) -> torch.Tensor:
+        if pred_cam.shape[-1] != 3:
+            raise ValueError(f'pred_cam must have shape (B, 3), got {tuple(pred_cam.shape)}')
+        tz = self.depth_scale(img_size) * torch.sigmoid(pred_cam[..., 2])
+        return torch.stack([pred_cam[..., 0], pred_cam[..., 1], tz], dim=-1)
+
+    def extra_repr(self) -> str:
+        return f'{super().extra_repr()}, body_extent={self.body_extent}'

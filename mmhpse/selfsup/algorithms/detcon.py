@@ -1,15 +1,21 @@
 """DetCon-B: contrastive detection with a BYOL-style target network (Hénaff et al., ICCV 2021).
 
-Each image comes with an unsupervised segmentation (Felzenszwalb masks, see
-``mmhpse/selfsup/transforms/masks.py``) cropped together with each of its two views. Per image,
-``num_samples`` mask ids present in both views are drawn (uniformly, with replacement); the C5
-feature map is averaged inside each mask (mask area per feature cell as weights), projected
-(MLP 2048 → 4096 → 256) and, on the online side, passed through a predictor. The loss is NCE
-with temperature ``tau``: an online (image, mask) embedding of one view must pick the target embedding
-of the same mask of the same image in the other view among the target embeddings of all masks of
-all images of the global batch in both views. Both directions are summed.
+As in DeepMind's code (github deepmind/detcon, ``detcon_b.py``, ``utils/losses.py``): each image
+comes with an unsupervised segmentation (Felzenszwalb masks, see
+``mmhpse/selfsup/transforms/masks.py``) cropped together with each of its two views. In each view
+the label map is reduced to the C5 grid, each cell taking the mask that covers most of it (ties:
+the smallest id), and ``num_samples`` mask ids are drawn uniformly, with replacement, among the
+masks on that view's grid, independently for the two views (the target network reuses the online
+network's draws). The C5 map is averaged over the cells of each drawn mask, projected (MLP 2048 →
+4096 → 256) and, on the online side, passed through a predictor. The loss is NCE with temperature
+``tau``: an online (image, mask) embedding of one view must pick the target embeddings of the same
+mask of the same image in the other view among the target embeddings of all drawn masks of all
+images of the global batch in both views (the same mask in its own view excluded); anchors whose
+mask was not drawn in the other view have no positive and weigh 0, the others weigh 1 / (times
+their id was drawn in their view). Each direction is the mean over all ``B * num_samples``
+anchors; both directions are summed.
 """
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional
 
 import numpy as np
 import torch
@@ -23,108 +29,101 @@ from torch import nn
 from ..dist import gather_rows_with_offset
 
 
-def detcon_nce_direction(pred: torch.Tensor, ids: torch.Tensor, valid: torch.Tensor,
-                         tgt_other: torch.Tensor, tgt_same: torch.Tensor, tgt_ids: torch.Tensor,
-                         tgt_valid: torch.Tensor, img_offset: int,
-                         temperature: float) -> torch.Tensor:
-    """NCE of the online embeddings of one view against the targets of both views.
+def grid_masks(masks: torch.Tensor, grid_size) -> torch.Tensor:
+    """Reduce label maps to a feature grid: each cell takes the id covering most of its block.
+
+    Args:
+        masks (Tensor): ``(B, H, W)`` integer label maps.
+        grid_size (tuple): ``(h, w)``, dividing ``(H, W)``.
+
+    Returns:
+        Tensor: ``(B, h, w)`` long; ties go to the smallest id (DeepMind's argmax over ids).
+    """
+    b, height, width = masks.shape
+    h, w = grid_size
+    if height % h or width % w:
+        raise ValueError(f'DetCon: the {height}x{width} view masks do not divide into the {h}x{w} '
+                         'feature grid')
+    blocks = masks.long().reshape(b, h, height // h, w, width // w).permute(0, 1, 3, 2, 4)
+    values = blocks.reshape(b, h * w, -1).sort(-1).values  # runs of equal ids, ascending
+    starts = torch.ones_like(values, dtype=torch.bool)
+    starts[..., 1:] = values[..., 1:] != values[..., :-1]
+    run = starts.long().cumsum(-1) - 1  # index of each element's run
+    counts = torch.zeros_like(values).scatter_add_(-1, run, torch.ones_like(values))
+    ids = torch.zeros_like(values).scatter_(-1, run, values)  # id of each run
+    best = counts.argmax(-1, keepdim=True)  # first maximum: the smallest id among ties
+    return ids.gather(-1, best).reshape(b, h, w)
+
+
+def sample_mask_ids(cells: torch.Tensor, num_samples: int,
+                    generator: Optional[torch.Generator] = None) -> torch.Tensor:
+    """Draw ``num_samples`` ids per image, uniformly with replacement, among those on the grid.
+
+    Args:
+        cells (Tensor): ``(B, h, w)`` grid label maps of one view (:func:`grid_masks`).
+        num_samples (int): Ids per image.
+
+    Returns:
+        Tensor: ``(B, S)`` long.
+    """
+    ids = []
+    for grid in cells:
+        present = torch.unique(grid)
+        pick = torch.randint(present.numel(), (num_samples, ), generator=generator)
+        ids.append(present[pick.to(present.device)])
+    return torch.stack(ids)
+
+
+def mask_pool(feats: torch.Tensor, cells: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+    """Mean of the feature map over the grid cells of each drawn mask.
+
+    Args:
+        feats (Tensor): ``(B, C, h, w)``.
+        cells (Tensor): ``(B, h, w)`` grid label maps.
+        ids (Tensor): ``(B, S)`` mask ids.
+
+    Returns:
+        Tensor: ``(B, S, C)``; zeros for an id that owns no cell.
+    """
+    binary = (cells.flatten(1)[:, None] == ids[:, :, None]).to(feats.dtype)  # B,S,hw
+    pooled = torch.einsum('bsk,bck->bsc', binary, feats.flatten(2))
+    return pooled / binary.sum(-1, keepdim=True).clamp(min=1.)
+
+
+def detcon_nce_direction(pred: torch.Tensor, ids: torch.Tensor, tgt_other: torch.Tensor,
+                         other_ids: torch.Tensor, tgt_same: torch.Tensor, same_ids: torch.Tensor,
+                         img_offset: int, temperature: float) -> torch.Tensor:
+    """NCE of the online embeddings of one view (a) against the targets of both views.
 
     Args:
         pred (Tensor): ``(B, S, D)`` L2-normalised online predictions of view a (local batch).
         ids (Tensor): ``(B, S)`` mask ids of ``pred``.
-        valid (Tensor): ``(B, S)`` bool, the mask exists in both views.
         tgt_other (Tensor): ``(N, S, D)`` normalised targets of view b, global batch.
+        other_ids (Tensor): ``(N, S)`` their mask ids.
         tgt_same (Tensor): ``(N, S, D)`` normalised targets of view a, global batch.
-        tgt_ids (Tensor): ``(N, S)`` mask ids of the targets (same in both views).
-        tgt_valid (Tensor): ``(N, S)`` bool.
+        same_ids (Tensor): ``(N, S)`` their mask ids.
         img_offset (int): Global index of local image 0.
         temperature (float): NCE temperature.
 
     Returns:
-        Tensor: scalar, the mean over anchors of ``CE / area`` where ``area`` is how often the
-        anchor's mask id was drawn for its image (each distinct (image, mask) weighs 1), over the
-        anchors that have a positive.
+        Tensor: scalar, the mean over the ``B * S`` anchors of ``w * CE`` with the target
+        distribution uniform over the anchor's positives (same image, same id, view b) and
+        ``w = [has a positive] / (times the anchor's id was drawn for its image in view a)``.
     """
-    B, S, _ = pred.shape
-    N = tgt_other.shape[0]
-    img = torch.arange(B, device=pred.device) + img_offset
-    tgt_img = torch.arange(N, device=pred.device)
-    same_img = img[:, None, None, None] == tgt_img[None, None, :, None]          # B,1,N,1
-    same_id = ids[:, :, None, None] == tgt_ids[None, None, :, :]                  # B,S,N,S
-    same_obj = same_img & same_id
-    tv = tgt_valid[None, None]
-    positives = same_obj & tv
+    b, n = pred.shape[0], tgt_other.shape[0]
+    img = torch.arange(b, device=pred.device) + img_offset
+    same_img = (img[:, None] == torch.arange(n, device=pred.device)[None])[:, None, :, None]
+    positives = same_img & (ids[:, :, None, None] == other_ids[None, None])  # B,S,N,S
+    own = same_img & (ids[:, :, None, None] == same_ids[None, None])  # the anchor's own object
     logits_other = torch.einsum('bsd,ntd->bsnt', pred, tgt_other) / temperature
     logits_same = torch.einsum('bsd,ntd->bsnt', pred, tgt_same) / temperature
-    neg_inf = torch.finfo(logits_other.dtype).min
-    logits_other = logits_other.masked_fill(~tv, neg_inf)
-    # the same object in the same view is neither a positive nor a negative
-    logits_same = logits_same.masked_fill(same_obj | ~tv, neg_inf)
+    logits_same = logits_same.masked_fill(own, torch.finfo(logits_same.dtype).min)
     logits = torch.cat([logits_other.flatten(2), logits_same.flatten(2)], dim=2)
-    labels = torch.cat([positives.flatten(2), torch.zeros_like(positives.flatten(2))], dim=2)
-    num_pos = labels.sum(-1)
-    labels = labels.to(logits.dtype) / num_pos.clamp(min=1)[..., None]
-    ce = -(labels * F.log_softmax(logits, dim=-1)).sum(-1)                        # B,S
-    area = (ids[:, :, None] == ids[:, None, :]).sum(-1).to(ce.dtype)              # B,S
-    weight = (valid & (num_pos > 0)).to(ce.dtype) / area
-    return (weight * ce).sum() / weight.sum().clamp(min=1e-12)
-
-
-def detcon_nce_loss(pred1, pred2, tgt1, tgt2, ids, valid, tgt_ids, tgt_valid, img_offset,
-                    temperature=0.1) -> torch.Tensor:
-    """Symmetric DetCon NCE (view 1 → 2 plus view 2 → 1); see :func:`detcon_nce_direction`."""
-    return (detcon_nce_direction(pred1, ids, valid, tgt2, tgt1, tgt_ids, tgt_valid, img_offset,
-                                 temperature)
-            + detcon_nce_direction(pred2, ids, valid, tgt1, tgt2, tgt_ids, tgt_valid, img_offset,
-                                   temperature))
-
-
-def sample_mask_ids(masks: torch.Tensor, num_samples: int,
-                    generator: Optional[torch.Generator] = None
-                    ) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Draw ``num_samples`` mask ids per image among those present in both views.
-
-    Args:
-        masks (Tensor): ``(B, 2, H, W)`` integer label maps of the two views (``-1``: no mask).
-        num_samples (int): Ids per image (with replacement).
-
-    Returns:
-        tuple: ``ids (B, S)`` long and ``valid (B, S)`` bool (False for an image whose views share
-        no mask; its ids are then 0 and it contributes no anchor and no target).
-    """
-    B = masks.shape[0]
-    ids = masks.new_zeros((B, num_samples), dtype=torch.long)
-    valid = torch.zeros((B, num_samples), dtype=torch.bool, device=masks.device)
-    for b in range(B):
-        v1, v2 = torch.unique(masks[b, 0]), torch.unique(masks[b, 1])
-        common = v1[torch.isin(v1, v2) & (v1 >= 0)]
-        if common.numel() == 0:
-            continue
-        pick = torch.randint(common.numel(), (num_samples, ), generator=generator,
-                             device='cpu').to(masks.device)
-        ids[b] = common[pick]
-        valid[b] = True
-    return ids, valid
-
-
-def mask_pool(feats: torch.Tensor, masks: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
-    """Average of a feature map inside each selected mask.
-
-    The label map is reduced to the feature grid as the fraction of each cell covered by the
-    mask (adaptive average pooling of the binary mask), which weighs the cells.
-
-    Args:
-        feats (Tensor): ``(B, C, h, w)``.
-        masks (Tensor): ``(B, H, W)`` integer label map of the view.
-        ids (Tensor): ``(B, S)`` mask ids.
-
-    Returns:
-        Tensor: ``(B, S, C)``; zeros for a mask absent from this view.
-    """
-    binary = (masks[:, None] == ids[:, :, None, None]).to(feats.dtype)           # B,S,H,W
-    weights = F.adaptive_avg_pool2d(binary, feats.shape[-2:]).flatten(2)          # B,S,hw
-    pooled = torch.einsum('bsk,bck->bsc', weights, feats.flatten(2))
-    return pooled / weights.sum(-1, keepdim=True).clamp(min=1e-6)
+    num_pos = positives.flatten(2).sum(-1)  # B,S
+    labels = positives.flatten(2).to(logits.dtype) / num_pos.clamp(min=1)[..., None]
+    ce = -(labels * F.log_softmax(logits, dim=-1)[..., :labels.shape[-1]]).sum(-1)  # B,S
+    area = (ids[:, :, None] == ids[:, None, :]).sum(-1).to(ce.dtype)  # B,S
+    return ((num_pos > 0).to(ce.dtype) / area * ce).mean()
 
 
 @MODELS.register_module()
@@ -138,7 +137,7 @@ class DetCon(BaseSelfSupervisor):
         predictor (dict): Predictor config (``NonLinearNeck``, 256 → 4096 → 256).
         base_momentum (float): Start EMA momentum in mmengine's convention (``0.004`` is the
             usual target decay 0.996), cosine-annealed to 0 by ``CosineEMA``. Defaults to 0.004.
-        num_samples (int): Mask ids drawn per image. Defaults to 16.
+        num_samples (int): Mask ids drawn per image and view. Defaults to 16.
         temperature (float): NCE temperature. Defaults to 0.1.
         mask_key (str): Data-sample field with the ``(2, H, W)`` label maps of the views.
             Defaults to ``'view_masks'``.
@@ -159,12 +158,16 @@ class DetCon(BaseSelfSupervisor):
         self.target_net = CosineEMA(nn.Sequential(self.backbone, self.neck),
                                     momentum=base_momentum)
 
-    def _project(self, backbone: nn.Module, neck: nn.Module, img: torch.Tensor,
-                 masks: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+    @staticmethod
+    def _project(backbone: nn.Module, neck: nn.Module, img: torch.Tensor, masks: torch.Tensor,
+                 ids: Optional[torch.Tensor], num_samples: int):
+        """Backbone, grid masks, (draw ids,) mask pooling, projector -> ``(B, S, D)``, ids."""
         feats = backbone(img)[-1]
-        pooled = mask_pool(feats, masks, ids)                                      # B,S,C
-        B, S, C = pooled.shape
-        return neck([pooled.reshape(B * S, C)])[0].reshape(B, S, -1)
+        cells = grid_masks(masks, feats.shape[-2:])
+        if ids is None:
+            ids = sample_mask_ids(cells, num_samples)
+        pooled = mask_pool(feats, cells, ids)  # B,S,C
+        return neck([pooled.flatten(0, 1)])[0].reshape(*ids.shape, -1), ids
 
     def _masks(self, data_samples: List[DataSample], device) -> torch.Tensor:
         try:
@@ -184,29 +187,33 @@ class DetCon(BaseSelfSupervisor):
                 with the two views.
 
         Returns:
-            dict: ``loss`` and ``valid_ratio`` (fraction of images whose views share a mask).
+            dict: ``loss`` and ``positive_ratio`` (fraction of anchors whose mask was also drawn
+            in the other view).
         """
         assert isinstance(inputs, list) and len(inputs) == 2, 'DetCon needs two views'
-        img1, img2 = inputs
-        masks = self._masks(data_samples, img1.device)
-        if masks.shape[-2:] != img1.shape[-2:]:
+        masks = self._masks(data_samples, inputs[0].device)
+        if masks.shape[-2:] != inputs[0].shape[-2:]:
             raise ValueError(f'view masks {tuple(masks.shape[-2:])} do not match the views '
-                             f'{tuple(img1.shape[-2:])}')
-        ids, valid = sample_mask_ids(masks, self.num_samples)
-        pred1 = self.predictor([self._project(self.backbone, self.neck, img1, masks[:, 0], ids)
-                                .flatten(0, 1)])[0].reshape(*ids.shape, -1)
-        pred2 = self.predictor([self._project(self.backbone, self.neck, img2, masks[:, 1], ids)
-                                .flatten(0, 1)])[0].reshape(*ids.shape, -1)
+                             f'{tuple(inputs[0].shape[-2:])}')
+        preds, ids = [], []
+        for v in range(2):
+            proj, view_ids = self._project(self.backbone, self.neck, inputs[v], masks[:, v], None,
+                                           self.num_samples)
+            preds.append(F.normalize(self.predictor([proj.flatten(0, 1)])[0], dim=-1)
+                         .reshape(proj.shape))
+            ids.append(view_ids)
         with torch.no_grad():
             self.target_net.update_parameters(nn.Sequential(self.backbone, self.neck))
             t_backbone, t_neck = self.target_net.module[0], self.target_net.module[1]
-            tgt1 = F.normalize(self._project(t_backbone, t_neck, img1, masks[:, 0], ids), dim=-1)
-            tgt2 = F.normalize(self._project(t_backbone, t_neck, img2, masks[:, 1], ids), dim=-1)
-            tgt1_all, offset = gather_rows_with_offset(tgt1)
-            tgt2_all, _ = gather_rows_with_offset(tgt2)
-            ids_all, _ = gather_rows_with_offset(ids)
-            valid_all = gather_rows_with_offset(valid.to(torch.uint8))[0].bool()  # gloo: no bool
-        loss = detcon_nce_loss(F.normalize(pred1, dim=-1), F.normalize(pred2, dim=-1),
-                               tgt1_all, tgt2_all, ids, valid, ids_all, valid_all, offset,
-                               self.temperature)
-        return dict(loss=loss, valid_ratio=valid[:, 0].float().mean())
+            tgts, tgt_ids = [], []
+            for v in range(2):  # the target network reuses the online draws
+                tgt = self._project(t_backbone, t_neck, inputs[v], masks[:, v], ids[v], 0)[0]
+                tgt, offset = gather_rows_with_offset(F.normalize(tgt, dim=-1))
+                tgts.append(tgt)
+                tgt_ids.append(gather_rows_with_offset(ids[v])[0])
+        loss = (detcon_nce_direction(preds[0], ids[0], tgts[1], tgt_ids[1], tgts[0], tgt_ids[0],
+                                     offset, self.temperature)
+                + detcon_nce_direction(preds[1], ids[1], tgts[0], tgt_ids[0], tgts[1],
+                                       tgt_ids[1], offset, self.temperature))
+        drawn_in_both = (ids[0][:, :, None] == ids[1][:, None, :]).any(-1)
+        return dict(loss=loss, positive_ratio=drawn_in_both.float().mean())

@@ -1,9 +1,9 @@
 """Supervised contrastive loss (Khosla et al., NeurIPS 2020, "all" anchor mode) and its head.
 
 :class:`SupConHead` is JointCon's loss, built from config like mmpretrain's ``ContrastiveHead``:
-with the joint type as label it is the paper's JointCon loss; with one id per image (or per
-(image, joint)) as label it is NT-Xent (SimCLR), which is SupCon with exactly one positive per
-anchor.
+with the joint type as label it is the paper's JointCon loss; with one id per image as label,
+within each joint type, it is the authors' instance-level ablation (NT-Xent, i.e. SimCLR, which is
+SupCon with exactly one positive per anchor).
 """
 from typing import Dict, Optional
 
@@ -65,12 +65,19 @@ def supcon_loss(embeddings: torch.Tensor,
 
 @MODELS.register_module()
 class SupConHead(BaseModule):
-    """L2-normalise, gather over ranks and apply the SupCon loss with one of the algorithm's labels.
+    """L2-normalise, gather over ranks and apply the SupCon loss with the algorithm's labels.
 
     The algorithm passes a dict of integer label tensors, all ``(N,)`` and aligned with the
-    embeddings (JointCon: ``'joint'`` = joint type, ``'instance'`` = one id per (image, joint),
-    ``'image'`` = one id per image; ids are unique across ranks). ``label`` picks the one whose
-    equal values are positives.
+    embeddings (JointCon: ``'joint'`` = joint type, ``'image'`` = one id per person, unique
+    across ranks). Embeddings with equal ``label`` values are positives. With ``group`` set, the
+    loss is computed within each group (embeddings with equal ``group`` values) and averaged over
+    the groups present in the global batch.
+
+    The paper's JointCon loss is ``label='joint'``. The authors' instance-level ablation
+    (``JointContrastiveLoss`` in Rethinking ``lib/core/loss.py``: per joint type, SimCLR among that
+    type's joints, averaged over the types) is ``label='image', group='joint'``; the authors divide
+    by all 19 types, which equals this mean when every type has a valid joint in the batch (their
+    loss is NaN otherwise).
 
     Under DDP the embeddings and labels of all ranks are gathered (local rows with gradient), so
     every rank computes the loss over the global batch; like mmpretrain's SimCLR, gradients reach
@@ -79,14 +86,18 @@ class SupConHead(BaseModule):
     Args:
         temperature (float): Softmax temperature. Defaults to 0.07.
         label (str): Key of the label that defines positives. Defaults to ``'joint'``.
+        group (str, optional): Key of the label that splits the embeddings into groups contrasted
+            separately. Defaults to None (one group).
         loss_weight (float): Factor of the loss. Defaults to 1.
         init_cfg (dict, optional): Initialisation config (the head has no weights).
     """
 
     def __init__(self, temperature: float = 0.07, label: str = 'joint',
-                 loss_weight: float = 1.0, init_cfg: Optional[dict] = None) -> None:
+                 group: Optional[str] = None, loss_weight: float = 1.0,
+                 init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        self.temperature, self.label, self.loss_weight = temperature, label, loss_weight
+        self.temperature, self.label, self.group = temperature, label, group
+        self.loss_weight = loss_weight
 
     def loss(self, embeddings: torch.Tensor, labels: Dict[str, torch.Tensor]) -> torch.Tensor:
         """Args: embeddings ``(N, D)`` projections of this rank; labels: dict of ``(N,)``.
@@ -94,9 +105,17 @@ class SupConHead(BaseModule):
         Returns:
             Tensor: the weighted scalar loss over the global batch.
         """
-        if self.label not in labels:
-            raise KeyError(f'SupConHead: label {self.label!r} is not among the labels the '
-                           f'algorithm provides: {sorted(labels)}')
+        for key in (self.label, self.group):
+            if key is not None and key not in labels:
+                raise KeyError(f'SupConHead: label {key!r} is not among the labels the '
+                               f'algorithm provides: {sorted(labels)}')
         emb = gather_rows(F.normalize(embeddings, dim=1))
-        return self.loss_weight * supcon_loss(emb, gather_rows(labels[self.label]),
-                                              self.temperature)
+        target = gather_rows(labels[self.label])
+        if self.group is None:
+            return self.loss_weight * supcon_loss(emb, target, self.temperature)
+        groups = gather_rows(labels[self.group])
+        per_group = [supcon_loss(emb[groups == g], target[groups == g], self.temperature)
+                     for g in torch.unique(groups)]
+        if not per_group:
+            return emb.sum() * 0.
+        return self.loss_weight * torch.stack(per_group).mean()

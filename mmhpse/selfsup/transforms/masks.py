@@ -71,17 +71,22 @@ class LoadFelzenszwalbMask(BaseTransform):
         suffix (str): Mask file suffix. Defaults to ``'.png'``.
         require_precomputed (bool): Raise instead of computing when the file is missing.
         scale, sigma, min_size: Felzenszwalb parameters of the on-the-fly fallback.
+        id_modulo (int, optional): Reduce the ids modulo this number. DeepMind stores its masks
+            as uint8 (``generate_fh_masks_for_imagenet.py``), i.e. ``id_modulo=256``: segments
+            whose ids differ by 256 merge. Defaults to None (ids kept, 16-bit PNGs).
     """
 
     def __init__(self, mask_root: Optional[str] = None, img_root: Optional[str] = None,
                  suffix: str = '.png', require_precomputed: bool = False,
                  scale: float = FH_DEFAULTS['scale'], sigma: float = FH_DEFAULTS['sigma'],
-                 min_size: int = FH_DEFAULTS['min_size']) -> None:
+                 min_size: int = FH_DEFAULTS['min_size'],
+                 id_modulo: Optional[int] = None) -> None:
         self.mask_root = mask_root
         self.img_root = img_root
         self.suffix = suffix
         self.require_precomputed = require_precomputed
         self.fh = dict(scale=scale, sigma=sigma, min_size=min_size)
+        self.id_modulo = id_modulo
         self.num_computed = 0
 
     def transform(self, results: dict) -> dict:
@@ -103,6 +108,8 @@ class LoadFelzenszwalbMask(BaseTransform):
         if labels is None:
             labels = felzenszwalb_mask(img, **self.fh)
             self.num_computed += 1
+        if self.id_modulo is not None:
+            labels = labels % self.id_modulo
         results['gt_seg_map'] = labels
         return results
 

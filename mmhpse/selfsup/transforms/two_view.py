@@ -7,7 +7,8 @@ its results dict holds ``img``, ``bbox_center / bbox_scale (1, 2)`` (after
 :class:`ClippedBBoxTransform`, ``mmpose.TopdownAffine``, :class:`RandomChannelScale`) twice on the
 same person and writes ``img`` (list of 2 crops), ``view_keypoints (2, K, 2)`` (crop pixels),
 ``view_keypoints_visible (2, K)``, ``view_affine (2, 2, 3)`` (original image -> crop, flip
-included) and ``view_flip (2,)``, ready for mmpretrain's ``PackInputs``.
+included) and ``view_flip (2,)``, ready for mmpretrain's ``PackInputs``. The same view
+transforms make the augmentation of the 2D-pose pre-training (as in the authors' code).
 """
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -17,7 +18,10 @@ from mmengine.logging import MMLogger
 from mmpose.structures.bbox import get_warp_matrix
 from mmpretrain.registry import TRANSFORMS
 
-COCO_MID_JOINTS = ((11, 12), (5, 6))  # COCO-17 -> COCO-19: pelvis = mid-hips, neck = mid-shoulders
+from mmhpse.conventions import KEYPOINTS
+
+# COCO-17 -> COCO-19 (``pelvis_openpose`` = mid-hips, ``neck_openpose`` = mid-shoulders)
+COCO_MID_JOINTS = (('left_hip_extra', 'right_hip_extra'), ('left_shoulder', 'right_shoulder'))
 
 
 @TRANSFORMS.register_module()
@@ -29,12 +33,24 @@ class AddMidpointJoints(BaseTransform):
     ``num_source_keypoints`` (K).
 
     Args:
-        pairs (sequence of (int, int)): parent indices of each new joint, in order. The default is
-            COCO-19 (pelvis = mid-hips, neck = mid-shoulders).
+        pairs (sequence of (str, str)): parent joint names of each new joint, in order. The
+            default is COCO-19 (pelvis = mid-hips, neck = mid-shoulders).
+        convention (str): the source keypoints' convention (``mmhpse.conventions.KEYPOINTS``),
+            which turns the names into indices. Defaults to ``'coco_17'``.
     """
 
-    def __init__(self, pairs: Sequence[Tuple[int, int]] = COCO_MID_JOINTS) -> None:
-        self.pairs = [tuple(int(i) for i in p) for p in pairs]
+    def __init__(self, pairs: Sequence[Tuple[str, str]] = COCO_MID_JOINTS,
+                 convention: str = 'coco_17') -> None:
+        if convention not in KEYPOINTS:
+            raise ValueError(f'AddMidpointJoints: unknown convention {convention!r}; known: '
+                             f'{sorted(KEYPOINTS)}')
+        names = KEYPOINTS[convention]
+        unknown = [n for p in pairs for n in p if n not in names]
+        if unknown or any(len(p) != 2 for p in pairs):
+            raise ValueError(f'AddMidpointJoints: pairs {list(pairs)} must be pairs of joint names '
+                             f'of {convention!r}; unknown: {unknown}')
+        self.convention = convention
+        self.pairs = [tuple(names.index(n) for n in p) for p in pairs]
 
     def transform(self, results: Dict) -> Dict:
         kpts, vis = results['keypoints'], results['keypoints_visible']
@@ -135,38 +151,28 @@ def view_affine(view: Dict, orig_width: int) -> np.ndarray:
 class TwoViewPose(BaseTransform):
     """Run a per-view pipeline twice on one person and keep the keypoints with each view.
 
-    A joint is valid in a view when ``keypoints_visible > 0`` and it lies inside the crop
-    (``-0.5 <= x < W - 0.5``, same for y). A person with fewer than ``min_valid_joints`` valid
-    source joints is skipped (returns ``None``; mmengine's dataset then fetches another sample); a
-    pair of views with no joint valid in both is redrawn up to ``max_redraws`` times, then the
-    person is skipped. ``counts`` holds ``few_joints``, ``redraws``, ``no_common_joint`` per
-    worker process; skips are logged (first one and every ``log_interval``-th).
+    A joint is valid in a view when ``keypoints_visible > 0`` (after the view's flip), wherever
+    the view puts it: joints outside the crop stay valid, and the model decides which of them reach
+    its feature map (JointCon: while the joint's Gaussian window overlaps the map, as in the
+    authors' code). A person with fewer than ``min_valid_joints`` visible source joints is skipped
+    (returns ``None``; mmengine's dataset then fetches another sample); ``counts['few_joints']``
+    counts the skips per worker process, which are logged (first one and every
+    ``log_interval``-th).
 
     Args:
         transforms (list[dict]): per-view pipeline, ending with ``mmpose.TopdownAffine``.
-        min_valid_joints (int): minimum number of valid source joints. Defaults to 1.
-        max_redraws (int): redraws of a view pair without a common valid joint. Defaults to 10.
+        min_valid_joints (int): minimum number of visible source joints. Defaults to 1.
         log_interval (int): log every n-th skip. Defaults to 100.
     """
 
-    def __init__(self, transforms: List[dict], min_valid_joints: int = 1, max_redraws: int = 10,
+    def __init__(self, transforms: List[dict], min_valid_joints: int = 1,
                  log_interval: int = 100) -> None:
         # built in mmpretrain's registry so that mmhpse's transforms resolve without a default
         # scope; scoped names such as 'mmpose.TopdownAffine' resolve through the registry tree
         self.pipeline = Compose(
             [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in transforms])
-        self.min_valid_joints, self.max_redraws = min_valid_joints, max_redraws
-        self.log_interval = log_interval
-        self.counts = dict(few_joints=0, redraws=0, no_common_joint=0)
-
-    def _log_skip(self, reason: str, results: Dict) -> None:
-        self.counts[reason] += 1
-        skips = self.counts['few_joints'] + self.counts['no_common_joint']
-        if skips == 1 or skips % self.log_interval == 0:
-            MMLogger.get_current_instance().warning(
-                f'TwoViewPose skipped {results.get("img_path")} (sample '
-                f'{results.get("sample_idx")}, ann {results.get("id")}): {reason}; counts in this '
-                f'worker: {self.counts}')
+        self.min_valid_joints, self.log_interval = min_valid_joints, log_interval
+        self.counts = dict(few_joints=0)
 
     def _draw(self, results: Dict) -> Optional[Dict]:
         # shallow copy: the full image is shared, mmpose's transforms do not modify it in place
@@ -178,31 +184,24 @@ class TwoViewPose(BaseTransform):
         vis = np.asarray(results['keypoints_visible'])[0]
         num_src = results.get('num_source_keypoints', vis.shape[0])
         if int((vis[:num_src] > 0).sum()) < self.min_valid_joints:
-            self._log_skip('few_joints', results)
+            self.counts['few_joints'] += 1
+            if self.counts['few_joints'] == 1 or self.counts['few_joints'] % self.log_interval == 0:
+                MMLogger.get_current_instance().warning(
+                    f'TwoViewPose skipped {results.get("img_path")} (sample '
+                    f'{results.get("sample_idx")}, ann {results.get("id")}): fewer than '
+                    f'{self.min_valid_joints} visible joints; counts in this worker: '
+                    f'{self.counts}')
             return None
-        for attempt in range(self.max_redraws + 1):
-            views = [self._draw(results), self._draw(results)]
-            if any(v is None for v in views):
-                return None
-            kpts, valid = [], []
-            for v in views:
-                w, h = v['input_size']
-                k = np.asarray(v['transformed_keypoints'], dtype=np.float32)[0]
-                inside = ((k >= -0.5) & (k < np.array([w, h]) - 0.5)).all(-1)
-                kpts.append(k)
-                valid.append((np.asarray(v['keypoints_visible'])[0] > 0) & inside)
-            if (valid[0] & valid[1]).any():
-                break
-            if attempt < self.max_redraws:
-                self.counts['redraws'] += 1
-        else:
-            self._log_skip('no_common_joint', results)
+        views = [self._draw(results), self._draw(results)]
+        if any(v is None for v in views):
             return None
         orig_w = results['img_shape'][1]
         results['img'] = [v['img'] for v in views]
         results['input_size'] = views[0]['input_size']
-        results['view_keypoints'] = np.stack(kpts)
-        results['view_keypoints_visible'] = np.stack(valid).astype(np.float32)
+        results['view_keypoints'] = np.stack(
+            [np.asarray(v['transformed_keypoints'], dtype=np.float32)[0] for v in views])
+        results['view_keypoints_visible'] = np.stack(
+            [np.asarray(v['keypoints_visible'])[0] > 0 for v in views]).astype(np.float32)
         results['view_affine'] = np.stack([view_affine(v, orig_w) for v in views]).astype(
             np.float32)
         results['view_flip'] = np.array([bool(v.get('flip', False)) for v in views])
@@ -210,4 +209,4 @@ class TwoViewPose(BaseTransform):
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(pipeline={self.pipeline}, min_valid_joints='
-                f'{self.min_valid_joints}, max_redraws={self.max_redraws})')
+                f'{self.min_valid_joints})')

@@ -167,7 +167,7 @@ class _FakeExpr(_FakeCh):
         self.a = a
 
 
-def _pickle_with_fake_chumpy(data, path):
+def _pickle_with_fake_chumpy(data, path, protocol=2):
     """Pickle ``data`` with classes living in a fake ``chumpy.ch`` module that exists only here."""
     chumpy = types.ModuleType('chumpy')
     ch = types.ModuleType('chumpy.ch')
@@ -180,15 +180,17 @@ def _pickle_with_fake_chumpy(data, path):
                     fake_ch(v) if isinstance(v, np.ndarray) and k != 'f' else v)
                 for k, v in data.items()}
         with open(path, 'wb') as f:
-            pickle.dump(data, f, protocol=2)
+            pickle.dump(data, f, protocol=protocol)
     finally:
         del sys.modules['chumpy'], sys.modules['chumpy.ch']
 
 
-def test_chumpy_pickle_loads_as_numpy(surrogate_body_model_dir, tmp_path):
+@pytest.mark.parametrize('protocol', [0, 1, 2])
+def test_chumpy_pickle_loads_as_numpy(surrogate_body_model_dir, tmp_path, protocol):
+    # Python-2 era files: protocol 0/1 rebuild the chumpy objects through copyreg._reconstructor
     data = _pickle_of(surrogate_body_model_dir)
     path = str(tmp_path / 'SMPL_NEUTRAL.pkl')
-    _pickle_with_fake_chumpy(data, path)
+    _pickle_with_fake_chumpy(data, path, protocol)
     assert b'chumpy.ch' in open(path, 'rb').read()
     assert 'chumpy' not in sys.modules
     loaded = load_smpl_file(path)

@@ -141,3 +141,10 @@ def test_predict_and_clear_errors(surrogate_body_model_dir):
     no_size = _head(surrogate_body_model_dir, img_size=None)
     with pytest.raises(ValueError, match='PAREC5Head has no img_size'):
         no_size.predict(torch.randn(1, 8, 4, 3))
+
+
+def test_camera_prior_needs_a_weak_perspective_camera(surrogate_body_model_dir):
+    with pytest.raises(ValueError, match='loss_camera keeps a weak-perspective scale positive, '
+                       'but the camera is SigmoidDepthCamera'):
+        _head(surrogate_body_model_dir, camera=dict(type='SigmoidDepthCamera'),
+              loss_camera=dict(type='CameraPriorLoss'))

@@ -111,3 +111,18 @@ def test_registered_and_bad_type():
     assert isinstance(loss, KeypointLoss) and loss.loss_weight == 2.
     with pytest.raises(ValueError, match='loss_type must be "l1" or "mse", got "huber"'):
         KeypointLoss('huber')
+
+
+def test_pose_loss_representation_switch():
+    with pytest.raises(ValueError, match='representation must be "rotmat" or "axis_angle"'):
+        SMPLPoseLoss(representation='quat')
+    # identical rotations give zero in both representations; a quarter turn about z gives
+    # |pi/2| on one axis-angle component
+    eye = torch.eye(3).expand(1, 24, 3, 3)
+    aa = torch.zeros(1, 24, 3)
+    for rep in ('rotmat', 'axis_angle'):
+        assert SMPLPoseLoss(representation=rep)(eye, aa, torch.ones(1)).item() == 0
+    gt = aa.clone()
+    gt[0, 5, 2] = np.pi / 2
+    loss = SMPLPoseLoss(representation='axis_angle')(eye, gt, torch.ones(1))
+    assert loss.item() == pytest.approx(np.pi / 2 / 72, rel=1e-6)

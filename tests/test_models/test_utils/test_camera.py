@@ -92,3 +92,19 @@ def test_normalisation_round_trip_and_range():
         weak_perspective_to_translation(torch.zeros(2, 4))
     with pytest.raises(ValueError, match='transl must have shape'):
         perspective_projection(torch.zeros(2, 3, 3), torch.zeros(3, 3), 1., (0., 0.))
+
+
+def test_camera_modules():
+    from mmhpse.models.utils import SigmoidDepthCamera, WeakPerspectiveCamera
+    cam = SigmoidDepthCamera(focal_length=1000., body_extent=2.)
+    assert cam.depth_scale((100, 400)) == pytest.approx(1000 * 2 / 200)
+    t = cam.translation(torch.tensor([[0.5, -0.5, 0.]]), (100, 400))
+    torch.testing.assert_close(t, torch.tensor([[0.5, -0.5, 5.]]))
+    with pytest.raises(ValueError, match=r'pred_cam must have shape \(B, 3\)'):
+        cam.translation(torch.zeros(2, 2), 64)
+    weak = WeakPerspectiveCamera(focal_length=500.)
+    torch.testing.assert_close(weak.translation(torch.tensor([[2., 0.1, 0.2]]), (64, 48)),
+                               torch.tensor([[0.1, 0.2, 2 * 500 / (64 * 2.)]]))
+    # both project with the principal point at the crop centre (W/2, H/2)
+    uv = weak.project(torch.zeros(1, 1, 3), torch.tensor([[0., 0., 5.]]), (64, 48))
+    torch.testing.assert_close(uv, torch.tensor([[[24., 32.]]]))

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 import torch
-from helpers.supcon_reference import np_instance, np_supcon
+from helpers.supcon_reference import np_grouped_ntxent, np_instance, np_supcon
 
 from mmhpse.selfsup.heads import SupConHead, supcon_loss
 
@@ -55,3 +55,20 @@ def test_head_normalises_picks_its_label_and_weighs():
     assert abs(got - np_instance(z, 0.1)) < 1e-10
     with pytest.raises(KeyError, match=r"label 'part' is not among .*\['image', 'joint'\]"):
         SupConHead(label='part').loss(torch.tensor(raw), labels)
+
+
+def test_grouped_head_is_the_mean_over_groups_of_per_group_ntxent():
+    """The authors' instance-level ablation (label='image', group='joint') against loops; a group
+    with a single pair contributes 0 (its only other row is the positive), as in their loss."""
+    rng = np.random.RandomState(6)
+    joints = [0, 0, 1, 1, 1, 2, 3] * 2  # per view: type 2 and 3 occur in one image only
+    images = [0, 1, 0, 1, 2, 0, 2] * 2
+    z = _unit(14, 8, 7)
+    labels = dict(joint=torch.tensor(joints), image=torch.tensor(images))
+    head = SupConHead(temperature=0.07, label='image', group='joint')
+    got = float(head.loss(torch.tensor(z * rng.uniform(1, 3, size=(14, 1))), labels))
+    assert abs(got - np_grouped_ntxent(z, joints, images, 0.07)) < 1e-10
+    per_type = [np_grouped_ntxent(z, joints, images, 0.07, only=t) for t in range(4)]
+    assert per_type[2] == per_type[3] == 0. and abs(got - np.mean(per_type)) < 1e-10
+    with pytest.raises(KeyError, match="label 'part' is not among"):
+        SupConHead(label='image', group='part').loss(torch.tensor(z), labels)

@@ -103,6 +103,20 @@ def test_load_precomputed_and_fallback(tmp_path):
         bad(dict(img=img[:30, :40], img_path=str(img_root / 'sub' / 'a.png'), sample_idx=0))
 
 
+def test_id_modulo_merges_ids_as_deepminds_uint8_masks(tmp_path):
+    """FIDELITY 2b: DeepMind stores mask ids as uint8, so ids 3 and 259 are one mask there."""
+    img, _ = _labelled_image()
+    labels = np.zeros(img.shape[:2], np.int32)
+    labels[:, 20:40], labels[:, 40:60], labels[:, 60:] = 3, 259, 300
+    path = str(tmp_path / 'a.png')
+    masks.save_mask(masks.mask_path_for(path, str(tmp_path / 'm')), labels)
+    ours = masks.LoadFelzenszwalbMask(mask_root=str(tmp_path / 'm'))(dict(img=img, img_path=path))
+    np.testing.assert_array_equal(ours['gt_seg_map'], labels)
+    theirs = masks.LoadFelzenszwalbMask(mask_root=str(tmp_path / 'm'), id_modulo=256)(
+        dict(img=img, img_path=path))
+    np.testing.assert_array_equal(theirs['gt_seg_map'], labels.astype(np.uint8))
+
+
 def test_felzenszwalb_separates_flat_regions():
     img = np.zeros((40, 60, 3), np.uint8)
     img[:, 30:] = (200, 30, 90)

@@ -1,5 +1,6 @@
 """Two-view JointCon pipeline: keypoint consistency (inverse affines, flips, image content),
-mid joints, augmentation distributions, skip / redraw counters, and real COCO data."""
+mid joints, augmentation distributions, the skip counter, joints outside the crop, and real COCO
+data."""
 import json
 import os
 import os.path as osp
@@ -135,12 +136,14 @@ def test_add_midpoint_joints():
     assert ref_v[17] == 0 and ref_v[18] == 1  # pelvis needs both hips
     assert out['flip_indices'] == COCO19_FLIP and out['num_source_keypoints'] == 17
     with pytest.raises(ValueError, match=r'mirror \(2, 3\) of pair \(1, 4\) is not a pair'):
-        AddMidpointJoints(pairs=[(1, 4)])(person(np.zeros((8, 8, 3), np.uint8), [0, 0, 4, 4],
-                                                 kpts, vis))
-    with pytest.raises(ValueError, match=r'pair \(11, 40\) out of range for 17 keypoints '
+        AddMidpointJoints(pairs=[('left_eye', 'right_ear')])(
+            person(np.zeros((8, 8, 3), np.uint8), [0, 0, 4, 4], kpts, vis))
+    with pytest.raises(ValueError, match=r"unknown: \['pelvis'\]"):
+        AddMidpointJoints(pairs=[('left_hip_extra', 'pelvis')])
+    with pytest.raises(ValueError, match=r'pair \(11, 12\) out of range for 5 keypoints '
                        r'\(synthetic.jpg, sample 0'):
-        AddMidpointJoints(pairs=[(11, 40)])(person(np.zeros((8, 8, 3), np.uint8), [0, 0, 4, 4],
-                                                   kpts, vis))
+        AddMidpointJoints(pairs=[('left_hip_extra', 'right_hip_extra')])(
+            person(np.zeros((8, 8, 3), np.uint8), [0, 0, 4, 4], kpts[:5], vis[:5]))
 
 
 def test_clipped_bbox_transform_distribution():
@@ -183,27 +186,27 @@ class _MoveBoxAway:
         return results
 
 
-def test_skip_and_redraw_counters():
+def test_skip_counter_and_joints_outside_the_crop():
     np.random.seed(4)
     rng = np.random.RandomState(4)
     kpts, _ = _random_person(rng)
     img = np.zeros((200, 160, 3), np.uint8)
-    # too few valid joints: the derived mid joints do not count
+    # too few visible joints: the derived mid joints do not count
     vis = np.zeros(17, np.float32)
     vis[[5, 6, 11, 12]] = 1
     t = TwoViewPose(view_pipeline(), min_valid_joints=5)
     assert t(AddMidpointJoints()(person(img, [35, 25, 125, 175], kpts, vis))) is None
-    assert t.counts == dict(few_joints=1, redraws=0, no_common_joint=0)
-    # the first 3 pairs (6 views) miss the person, then a pair with common joints is kept
-    mover = _MoveBoxAway(6)
-    t = TwoViewPose([mover] + view_pipeline(), max_redraws=10)
+    assert t.counts == dict(few_joints=1)
+    # a view whose crop misses the person keeps its joints, visible, outside the crop: which of
+    # them reach the feature map is the model's decision (as in the authors' code)
+    t = TwoViewPose([_MoveBoxAway(1)] + view_pipeline())
     out = t(AddMidpointJoints()(person(img, [35, 25, 125, 175], kpts, np.ones(17))))
-    assert out is not None and t.counts == dict(few_joints=0, redraws=3, no_common_joint=0)
-    assert (out['view_keypoints_visible'].prod(0) > 0).any()
-    # never a common joint: max_redraws redraws, then skipped
-    t = TwoViewPose([_MoveBoxAway(10**6)] + view_pipeline(), max_redraws=4)
-    assert t(AddMidpointJoints()(person(img, [35, 25, 125, 175], kpts, np.ones(17)))) is None
-    assert t.counts == dict(few_joints=0, redraws=4, no_common_joint=1)
+    assert out is not None and t.counts == dict(few_joints=0)
+    np.testing.assert_array_equal(out['view_keypoints_visible'], 1.)
+    w, h = out['input_size']
+    inside = ((out['view_keypoints'] >= -0.5) & (out['view_keypoints'] < [w - 0.5, h - 0.5]))
+    assert not inside.all(-1)[0].any() and inside.all(-1)[1].any()
+    assert_consistent(out, *with_mid_joints(kpts, np.ones(17)))
 
 
 def _write_coco(root, size=(200, 160), few_joints_person=None):
