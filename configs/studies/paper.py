@@ -35,6 +35,9 @@ study = dict(
              creates=f'{fractions}/coco_2017_train_neuralannot_frac10_seed0.npy'),
     ],
     baseline='imagenet-cls',
+    # the paper's "SSL is 7.7 % worse on average than ImageNet classification": one row per label
+    # fraction averaging the ImageNet SSL rows (docs/fidelity.md row 8b)
+    groups=dict(SSL=['mocov2', 'simclr', 'byol', 'swav', 'densecl', 'detcon']),
     pretrainings=[
         dict(name='random'),
         dict(name='imagenet-cls', checkpoint='checkpoints/resnet50_torchvision_in1k.pth'),

@@ -15,7 +15,9 @@ Per (pre-training, label fraction) the report gives, over the fine-tuning seeds:
   ``100 * (error - random) / random`` (positive = worse, as in the paper);
 - optionally (``test_set_selection``), the metrics at the validation epoch with the lowest
   selection metric, the authors' model selection. The validation set is the test split, so these
-  columns select on the test set and are labelled so.
+  columns select on the test set and are labelled so;
+- optionally (``groups``), a row per group of pre-trainings (e.g. the SSL methods) whose entries
+  are the unweighted mean over the members' rows, the paper's "SSL is 7.7 % worse on average".
 """
 import csv
 from collections import defaultdict
@@ -62,12 +64,16 @@ class StudyReport:
         random_row (str): the random-init pre-training (a reference row).
         test_set_selection (str, optional): metric name (e.g. ``'pa-mpjpe'``) of the curve
             benchmark by which the opt-in columns pick each run's epoch.
+        groups (dict, optional): ``{row name: [pre-training, ...]}``; each adds a row (after the
+            pre-trainings of every label fraction) averaging its members' rows.
     """
 
     def __init__(self, benchmarks: Sequence[Tuple[str, str]], baseline: str, curve_key: str,
-                 random_row: str = 'random', test_set_selection: Optional[str] = None):
+                 random_row: str = 'random', test_set_selection: Optional[str] = None,
+                 groups: Optional[Dict[str, Sequence[str]]] = None):
         self.benchmarks, self.baseline, self.curve_key = list(benchmarks), baseline, curve_key
         self.random_row, self.selection = random_row, test_set_selection
+        self.groups = {name: list(members) for name, members in (groups or {}).items()}
         # (pretraining, fraction) -> seed -> {'prefix/metric': value}
         self.runs: Dict[Tuple[str, float], Dict[int, Dict[str, float]]] = defaultdict(dict)
         self.curves: Dict[Tuple[str, float], Dict[int, list]] = defaultdict(dict)
@@ -198,7 +204,26 @@ class StudyReport:
                                                              base_final)
                                              if base_final is not None and curve else None)
                 rows.append(row)
-        return rows
+            rows += [self._group_row(name, members, fraction, rows)
+                     for name, members in self.groups.items()]
+        return [r for r in rows if r is not None]
+
+    def _group_row(self, name: str, members: Sequence[str], fraction: float,
+                   rows: List[dict]) -> Optional[dict]:
+        """The unweighted mean of the members' rows at ``fraction`` (members without runs
+        there are left out; None when no member ran). Spreads are not pooled: the std columns
+        stay empty, the seeds cell counts the members."""
+        mine = [r for r in rows if r['label_fraction'] == fraction and r['pretraining'] in
+                members]
+        if not mine:
+            return None
+        row = {'pretraining': f'{name} (mean of {len(mine)})', 'label_fraction': fraction,
+               'seeds': None, 'group': [r['pretraining'] for r in mine]}
+        keys = {k for r in mine for k, v in r.items()
+                if isinstance(v, float) and not k.endswith('std')}
+        for key in sorted(keys - {'epochs to baseline', 'label_fraction'}):
+            row[key] = mean_std([r.get(key) for r in mine])[0]
+        return row
 
     # ------------------------------------------------------------------ output
     def columns(self) -> List[str]:

@@ -222,7 +222,7 @@ class StudyRunner:
         s = self.study
         report = StudyReport([(b.name, b.prefix) for b in s.benchmarks], s.baseline,
                              f'{s.benchmarks[0].prefix}/{s.curve_metric}', s.random_row,
-                             s.test_set_selection)
+                             s.test_set_selection, s.groups)
         for done in self._map(self._finetune_one, s.finetune_jobs()):
             if done is None:
                 continue

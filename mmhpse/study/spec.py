@@ -26,6 +26,7 @@ A study config (see ``configs/studies/``) holds one ``study`` dict::
         random_row='random',                     # the random-init reference row
         test_set_selection=None,                 # e.g. 'pa-mpjpe': opt-in columns at each
                                                  # run's best validation epoch (on the test set)
+        groups=dict(SSL=['mocov2', 'simclr']),  # optional rows averaging pre-trainings
         parallel_jobs=1,                         # local launcher: jobs at once (1 thread each)
         publish=dict(zoo_dir='zoo', name='...'), # optional: the best fine-tuned run -> zoo
     )
@@ -102,6 +103,7 @@ class Study:
     test_set_selection: Optional[str] = None
     parallel_jobs: int = 1
     publish: Optional[dict] = None
+    groups: Dict[str, List[str]] = field(default_factory=dict)
 
     def finetune_jobs(self) -> List[FinetuneJob]:
         return [FinetuneJob(p, frac, seed) for frac in self.label_fractions
@@ -179,6 +181,14 @@ def load_study(path: str, root: str = '.') -> Study:
     if selection is not None and selection not in ('mpjpe', 'pa-mpjpe', 'pve'):
         problems.append(f"test_set_selection must be None, 'mpjpe', 'pa-mpjpe' or 'pve', got "
                         f'{selection!r}')
+    groups = dict(s.get('groups') or {})
+    names = {p.name for p in pretrainings}
+    for group, members in groups.items():
+        unknown = [m for m in (members or []) if m not in names]
+        if not members or unknown or group in names:
+            problems.append(f'groups[{group!r}]: members must be a non-empty list of '
+                            f'pretrainings and the name a new one, got {members!r}' +
+                            (f' (unknown: {unknown})' if unknown else ''))
     parallel = s.get('parallel_jobs', 1)
     if not isinstance(parallel, int) or parallel < 1:
         problems.append(f'parallel_jobs must be a positive integer, got {parallel!r}')
@@ -202,4 +212,5 @@ def load_study(path: str, root: str = '.') -> Study:
         curve_metric=s.get('curve_metric', 'mpjpe'), prepare=prepare,
         notes=list(s.get('notes', [])), mean_pose=bool(s.get('mean_pose', True)),
         random_row=s.get('random_row', 'random'), test_set_selection=selection,
-        parallel_jobs=parallel, publish=dict(publish) if publish else None)
+        parallel_jobs=parallel, publish=dict(publish) if publish else None,
+        groups={g: list(m) for g, m in groups.items()})

@@ -18,6 +18,9 @@ def _legend(report) -> str:
         text += f' **rel. % vs {base}** likewise against {base}.'
     text += (f' **epochs to {base}**: first validation epoch at which the mean curve of '
              f"`{report.curve_key}` reaches {base}'s final value.")
+    if report.groups:
+        text += (' *Group rows* (italic): the unweighted mean of their members\' rows, '
+                 + '; '.join(f'{g} = {", ".join(m)}' for g, m in report.groups.items()) + '.')
     if report.selection:
         text += (f' **({SELECTED})**: each run at the validation epoch of its lowest '
                  f'`{report.curve_key.split("/")[0]}/{report.selection}`, as the authors chose '
@@ -43,9 +46,9 @@ def _columns(report, first: bool):
 def _cells(report, row, bench: str, first: bool):
     fraction = row['label_fraction']
     seeds = row.get('seeds')
-    cells = [f'{fraction_percent(fraction)} %',
-             f'**{row["pretraining"]}**' if row['pretraining'] == MEAN_POSE
-             else row['pretraining'], '–' if not seeds else str(seeds)]
+    name = row['pretraining']
+    name = f'**{name}**' if name == MEAN_POSE else f'*{name}*' if row.get('group') else name
+    cells = [f'{fraction_percent(fraction)} %', name, '–' if not seeds else str(seeds)]
     for _, title in METRICS:
         col = f'{bench} {title}'
         cells.append(_pm(row.get(col), row.get(f'{col} std')))

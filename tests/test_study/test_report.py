@@ -14,8 +14,8 @@ RUNS = {
 }
 
 
-def _report(selection=None, histories=None):
-    report = StudyReport([('Proc', 'proc')], 'random', 'proc/mpjpe', 'random', selection)
+def _report(selection=None, histories=None, groups=None):
+    report = StudyReport([('Proc', 'proc')], 'random', 'proc/mpjpe', 'random', selection, groups)
     for name, seeds in RUNS.items():
         for seed, (mpjpe, pa) in seeds.items():
             curve = [(2, mpjpe + 10), (4, mpjpe)]
@@ -90,3 +90,26 @@ def test_test_set_selection_is_opt_in_and_picks_the_best_epoch():
     assert report.runs[('jc', 1.0)][0]['test-set selection/epoch'] == 2
     md = report.markdown('T')
     assert 'MPJPE (test-set selection)' in md and 'select the model on the test set' in md
+
+
+def test_group_row_is_the_unweighted_mean_of_its_members():
+    report = _report(groups={'G': ['random', 'jc']})
+    rows = report.rows()
+    assert [r['pretraining'] for r in rows] == [MEAN_POSE, 'random', 'jc', 'G (mean of 2)']
+    group = rows[-1]
+    # by hand: random's means (100, 60), jc's means (82.5, 48.75) over their own seeds
+    assert group['Proc MPJPE'] == pytest.approx((100. + 82.5) / 2)
+    assert group['Proc PA-MPJPE'] == pytest.approx((60. + 48.75) / 2)
+    assert group['Proc MPJPE diff'] == pytest.approx((0. - 40 / 3) / 2)
+    assert group['Proc MPJPE % of mean pose'] == pytest.approx((50. + 41.25) / 2)
+    assert group['Proc rel. % vs random'] == pytest.approx((0. + (-17.5 - 18.75) / 2) / 2)
+    assert group.get('Proc MPJPE std') is None and group['seeds'] is None
+    assert group['label_fraction'] == 1.0 and group['group'] == ['random', 'jc']
+    md = report.markdown('T')
+    assert '| 100 % | *G (mean of 2)* | – | 91.2 | 54.4 |' in md, md
+    assert 'G = random, jc' in md
+
+
+def test_group_without_runs_at_a_fraction_adds_no_row():
+    report = _report(groups={'G': ['nobody']})
+    assert [r['pretraining'] for r in report.rows()] == [MEAN_POSE, 'random', 'jc']

@@ -39,7 +39,8 @@ def test_bad_entries_are_all_listed_before_any_job(tmp_path):
     path = _study(tmp_path, [dict(name='random'),
                              dict(name='a', config='nope/missing.py'),
                              dict(name='b', checkpoint='nope/missing.pth'),
-                             dict(name='a')], baseline='zzz')
+                             dict(name='a')], baseline='zzz',
+                  extra=", groups=dict(SSL=['random', 'mocov9'])")
     with pytest.raises(StudyConfigError) as err:
         load_study(path, root=str(tmp_path))
     msg = str(err.value)
@@ -47,6 +48,7 @@ def test_bad_entries_are_all_listed_before_any_job(tmp_path):
     assert 'checkpoint nope/missing.pth does not exist' in msg
     assert 'the name is used twice' in msg
     assert "baseline 'zzz' is not one of the pretrainings" in msg
+    assert "groups['SSL']" in msg and "(unknown: ['mocov9'])" in msg
     assert not osp.exists(tmp_path / 'work')
 
 

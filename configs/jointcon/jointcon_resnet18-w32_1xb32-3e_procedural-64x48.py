@@ -1,14 +1,17 @@
 # JointCon on the quickstart's procedural humans (CPU-sized): a half-width ResNet-18 (stem / base
-# channels 32; C5: 256 x 3 x 2), 96x64 views, 4 epochs of the 2D-only pool (two views per image,
-# so about the compute of the 2D-pose pre-training's 8 epochs). The data is written by the
-# quickstart study's prepare steps (configs/studies/quickstart.py): data/quickstart/pool.npz
-# (HumanData) exported to COCO keypoints as pool_coco.json.
+# channels 32) whose last stage is dilated instead of strided (C5 at stride 16: 256 x 4 x 3 for a
+# 64x48 view, so that a joint's Gaussian covers a few cells rather than a 2 x 2 map), 3 epochs of
+# the 2D-only pool (two views per image, about the compute of the 2D-pose pre-training's 6 epochs).
+# The joints' peak cells follow the stride the algorithm reads from the map (16 here, 32 on C5).
+# The data is written by the quickstart study's prepare steps (configs/studies/quickstart.py):
+# data/quickstart/pool.npz (HumanData) exported to COCO keypoints as pool_coco.json.
 _base_ = './jointcon_resnet50_4xb32-140e_coco-256x192.py'
 
 width = 32
-input_size = (64, 96)  # (w, h)
+input_size = (48, 64)  # (w, h)
 model = dict(
-    backbone=dict(depth=18, stem_channels=width, base_channels=width, norm_cfg=dict(type='BN')),
+    backbone=dict(depth=18, stem_channels=width, base_channels=width, norm_cfg=dict(type='BN'),
+                  strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2)),
     neck=dict(in_channels=width * 8, hid_channels=width * 8, out_channels=128))
 
 view_pipeline = [
@@ -37,10 +40,10 @@ train_dataloader = dict(
         ann_file='pool_coco.json',
         data_prefix=dict(img=''),
         pipeline=train_pipeline))
-param_scheduler = [dict(type='MultiStepLR', by_epoch=True, milestones=[3], gamma=0.1)]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=4)
+param_scheduler = [dict(type='MultiStepLR', by_epoch=True, milestones=[2], gamma=0.1)]
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=3)
 auto_scale_lr = dict(base_batch_size=32)
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20),
-    checkpoint=dict(type='CheckpointHook', interval=4, max_keep_ckpts=1))
+    checkpoint=dict(type='CheckpointHook', interval=3, max_keep_ckpts=1))
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
