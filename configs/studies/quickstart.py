@@ -2,8 +2,8 @@
 #
 # World: procedural humans rendered from a surrogate SMPL body model (generated; no licensed data),
 # poses from a low-dimensional prior of motion primitives (mmhpse/synthetic/pose_prior.py).
-# As in the paper, a 2D-only pre-training pool (4800 images, 2D joints) is several times larger
-# than the 3D-labelled fine-tuning set (1200 images). Pre-trainings compared: random init (the
+# As in the paper, a 2D-only pre-training pool (4000 images, 2D joints) is several times larger
+# than the 3D-labelled fine-tuning set (1000 images). Pre-trainings compared: random init (the
 # fine-tuning config's own), 2D-pose heatmaps (SimpleBaseline) and JointCon, both on the pool; every
 # backbone is extracted and chained into the same PARE fine-tuning at 100 % and 10 % of the labels,
 # 3 seeds each, evaluated on the procedural test split (3DPW protocol, neutral GT) against the two
@@ -25,11 +25,11 @@ study = dict(
         'ResNet-50 (configs/studies/paper.py).',
     ],
     prepare=[
-        dict(cmd=gen + ['--out', f'{data}/train.npz', '--num-samples', '1200', '--seed', '0'],
+        dict(cmd=gen + ['--out', f'{data}/train.npz', '--num-samples', '1000', '--seed', '0'],
              creates=f'{data}/train.npz'),
-        dict(cmd=gen + ['--out', f'{data}/test.npz', '--num-samples', '300', '--seed', '1'],
+        dict(cmd=gen + ['--out', f'{data}/test.npz', '--num-samples', '250', '--seed', '1'],
              creates=f'{data}/test.npz'),
-        dict(cmd=gen + ['--out', f'{data}/pool.npz', '--num-samples', '4800', '--seed', '2'],
+        dict(cmd=gen + ['--out', f'{data}/pool.npz', '--num-samples', '4000', '--seed', '2'],
              creates=f'{data}/pool.npz'),
         dict(cmd=['python', 'tools/misc/humandata_to_coco.py', f'{data}/pool.npz', data,
                   f'{data}/pool_coco.json'],
@@ -53,14 +53,14 @@ study = dict(
              depth=18),
     ],
     finetune=dict(
-        config='configs/pare/pare_resnet18-w32-scratch_1xb16-6e_procedural-64x48.py',
+        config='configs/pare/pare_resnet18-w32-scratch_1xb16-5e_procedural-64x48.py',
         label_fractions=[1.0, 0.1],
         seeds=[0, 1, 2],
-        # 10 % of the labels: the subset file, and 4x the epochs (still 0.4x the iterations)
+        # 10 % of the labels: the subset file, and 4x the epochs (0.4x the iterations)
         fraction_cfg_options={
             'train_dataloader.dataset.indices_file': f'{data}/fractions/train_frac{{pct}}_seed0.npy',
-            'train_cfg.max_epochs': 24, 'train_cfg.val_interval': 6,
-            'param_scheduler.0.milestones': [20], 'default_hooks.checkpoint.interval': 24,
+            'train_cfg.max_epochs': 20, 'train_cfg.val_interval': 10,
+            'param_scheduler.0.milestones': [16], 'default_hooks.checkpoint.interval': 20,
         }),
     benchmarks=[dict(name='Procedural', prefix='procedural')],
     curve_metric='mpjpe',

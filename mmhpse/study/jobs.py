@@ -144,6 +144,9 @@ class JobRunner:
         self.check_fresh(config, job_dir)
         if self.is_done(job_dir):
             return JobResult(True, job_dir, log, output=self.read_done(job_dir)['checkpoint'])
+        # hashed before the run: mmengine's Runner.dump_config overwrites <work_dir>/job_config.py
+        # with its runtime version (hooks, launcher), which is not what the next check compares
+        sha = _sha256(config)
         args = [config, '--work-dir', job_dir]
         if osp.exists(osp.join(job_dir, 'last_checkpoint')):
             args.append('--resume')
@@ -157,8 +160,7 @@ class JobRunner:
                              error=f'exit code {code}' if code else 'no checkpoint written')
         with open(last) as f:
             checkpoint = f.read().strip()
-        self._done(job_dir, checkpoint=checkpoint, seconds=seconds,
-                   config_sha256=_sha256(config))
+        self._done(job_dir, checkpoint=checkpoint, seconds=seconds, config_sha256=sha)
         return JobResult(True, job_dir, log, seconds, output=checkpoint)
 
     def test(self, config: str, checkpoint: str, job_dir: str, label: str) -> JobResult:
@@ -168,6 +170,7 @@ class JobRunner:
         self.check_fresh(config, job_dir)
         if self.is_done(job_dir):
             return JobResult(True, job_dir, log, output=out)
+        sha = _sha256(config)  # before the run, as in :meth:`train`
         start = time.time()
         code = self._run(self._command('test', [config, checkpoint, '--work-dir', job_dir,
                                                 '--out', out], label.replace(' ', '_')),
@@ -176,7 +179,7 @@ class JobRunner:
         if code != 0 or not osp.exists(out):
             return JobResult(False, job_dir, log, seconds,
                              error=f'exit code {code}' if code else 'no metrics written')
-        self._done(job_dir, metrics=out, seconds=seconds, config_sha256=_sha256(config))
+        self._done(job_dir, metrics=out, seconds=seconds, config_sha256=sha)
         return JobResult(True, job_dir, log, seconds, output=out)
 
     @staticmethod

@@ -30,7 +30,8 @@ def best_run(runner, report) -> dict:
     """The finished run to publish (see the module docstring)."""
     bench, _ = report.benchmarks[0]
     rows = [r for r in report.rows()
-            if r['pretraining'] != MEAN_POSE and r.get(f'{bench} MPJPE') is not None]
+            if r['pretraining'] != MEAN_POSE and not r.get('group')
+            and r.get(f'{bench} MPJPE') is not None]
     if not rows:
         raise ValueError(f'publish: no fine-tuning run has {bench} MPJPE')
     row = min(rows, key=lambda r: r[f'{bench} MPJPE'])

@@ -196,6 +196,10 @@ class StudyRunner:
         config = self.jobs.write_job_config(self._path(s.finetune_config), job_dir,
                                             self._fraction_options(job.fraction),
                                             self._finetune_edit(job))
+        # the test configs derive from the config as written here, before the training run
+        # replaces job_config.py with mmengine's runtime dump of it
+        test_cfgs = {b.prefix: self.jobs.write_job_config(
+            config, osp.join(job_dir, f'test_{b.prefix}'), b.cfg_options) for b in s.benchmarks}
         result = self.jobs.train(config, job_dir, label)
         self._step(label, result, reused)
         metrics = {}
@@ -206,8 +210,7 @@ class StudyRunner:
                 continue
             test_dir = osp.join(job_dir, f'test_{b.prefix}')
             reused_t = self.jobs.is_done(test_dir)
-            test_cfg = self.jobs.write_job_config(config, test_dir, b.cfg_options)
-            tested = self.jobs.test(test_cfg, result.output, test_dir, test_label)
+            tested = self.jobs.test(test_cfgs[b.prefix], result.output, test_dir, test_label)
             self._step(test_label, tested, reused_t)
             if tested.ok:
                 with open(tested.output) as f:

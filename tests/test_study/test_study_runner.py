@@ -63,6 +63,9 @@ class FakeJobs(JobRunner):
     def _run(self, cmd, log_path, label):
         self.calls.append((label, cmd))
         job_dir = osp.dirname(log_path)
+        # as mmengine's Runner.dump_config: the runtime config replaces <work_dir>/job_config.py
+        with open(cmd[2], 'a') as f:
+            f.write("custom_hooks = [dict(type='EpochSeedHook')]\nlauncher = 'none'\n")
         with open(log_path, 'a') as f:
             f.write('fake\n')
         if any(label.startswith(x) for x in self.fail):

@@ -6,10 +6,10 @@
 # protocol, neutral GT). The quickstart study (configs/studies/quickstart.py) writes the data and
 # chains its pre-trained backbones into this config; alone:
 #   python tools/misc/make_procedural_dataset.py --out data/quickstart/train.npz \
-#       --num-samples 1500 --img-size 128 --seed 0
+#       --num-samples 1000 --img-size 128 --seed 0
 #   python tools/misc/make_procedural_dataset.py --out data/quickstart/test.npz \
-#       --num-samples 300 --img-size 128 --seed 1
-#   python tools/train.py configs/pare/pare_resnet18-w32-scratch_1xb16-6e_procedural-64x48.py
+#       --num-samples 250 --img-size 128 --seed 1
+#   python tools/train.py configs/pare/pare_resnet18-w32-scratch_1xb16-5e_procedural-64x48.py
 # The generator writes a surrogate body model to data/body_models/ when none is there.
 _base_ = [
     '../_base_/default_runtime.py',
@@ -79,14 +79,14 @@ val_evaluator = dict(
 test_evaluator = val_evaluator
 
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=2e-3))
-param_scheduler = [dict(type='MultiStepLR', by_epoch=True, milestones=[5], gamma=0.1)]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=6, val_interval=2)
+param_scheduler = [dict(type='MultiStepLR', by_epoch=True, milestones=[4], gamma=0.1)]
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=5, val_interval=2)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 
 default_hooks = dict(
     logger=dict(interval=10),
     # the last checkpoint only: the study reports the last epoch (see test_set_selection)
-    checkpoint=dict(interval=6, max_keep_ckpts=1, save_best=None))
+    checkpoint=dict(interval=5, max_keep_ckpts=1, save_best=None))
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
 randomness = dict(seed=0)
