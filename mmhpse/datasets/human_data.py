@@ -169,12 +169,16 @@ class HumanAnnotations:
         # joints with mask 0 are not annotated: give them a name no convention uses
         return _Keypoints(arr, [n if mask[i] else f'<unset {n}>' for i, n in enumerate(names)])
 
+    def _read_image_names(self, key: str) -> None:
+        """The 1-D array of image paths under ``key`` sets the raw sample count."""
+        names = self.store[key]
+        if not isinstance(names, np.ndarray) or names.ndim != 1:
+            self._fail(key, 'is not a 1-D array of paths')
+        self.num_raw = len(names)
+        self.img_names = names
+
     def _read_humandata(self):
-        image_path = self.store['image_path']
-        if not isinstance(image_path, np.ndarray) or image_path.ndim != 1:
-            self._fail('image_path', 'is not a 1-D array of paths')
-        self.num_raw = len(image_path)
-        self.img_names = image_path
+        self._read_image_names('image_path')
         self.bbox = self._array('bbox_xywh', [(4, ), (5, )])
         compressed = bool(self.store.get('__keypoints_compressed__', False))
         for key, dim, out in (('keypoints2d', 3, self.kp2d), ('keypoints3d', 4, self.kp3d)):
@@ -196,11 +200,7 @@ class HumanAnnotations:
             self.gender_strings = self._array('gender', [()], meta, 'meta')
 
     def _read_spin(self):
-        imgname = self.store['imgname']
-        if not isinstance(imgname, np.ndarray) or imgname.ndim != 1:
-            self._fail('imgname', 'is not a 1-D array of paths')
-        self.num_raw = len(imgname)
-        self.img_names = imgname
+        self._read_image_names('imgname')
         self.center = self._array('center', [(2, )])
         self.scale = self._array('scale', [(), (1, )])
         self.kp2d.append(_Keypoints(self._array('part', [(24, 3)]), KEYPOINTS['spin_24']))

@@ -66,10 +66,8 @@ class HumanGetBBoxCenterScale(BaseTransform):
         self.padding = padding
 
     def transform(self, results: dict) -> dict:
-        center, scale = bbox_xywh2cs(np.asarray(results['bbox_xywh'], dtype=np.float32),
-                                     padding=self.padding)
-        results['center'] = center
-        results['scale'] = scale
+        results['center'], results['scale'] = bbox_xywh2cs(
+            np.asarray(results['bbox_xywh'], dtype=np.float32), padding=self.padding)
         return results
 
     def __repr__(self) -> str:
