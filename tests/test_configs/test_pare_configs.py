@@ -15,6 +15,7 @@ CONFIGS = [
     'pare_hrnet-w32_1xb64-200e_coco-eft-224.py',
     'pare_hrnet-w32_1xb32-50e_mixed-224.py',
     'pare_resnet18-scratch_1xb16-24e_procedural-128x96.py',
+    'pare_resnet18-w32-scratch_1xb16-5e_procedural-64x48.py',
 ]
 
 
