@@ -8,6 +8,17 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 HELPERS = osp.dirname(osp.abspath(__file__))
 
 
+def load_tool(path):
+    """Import the script ``path`` (relative to the repo, e.g. ``'demo/image_demo.py'``) as a
+    module, to call its functions in-process."""
+    import importlib.util
+    name = osp.splitext(osp.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(name, osp.join(REPO, path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def tool_env(extra_pythonpath=()):
     env = dict(os.environ)
     paths = [REPO, HELPERS, *extra_pythonpath, env.get('PYTHONPATH', '')]

@@ -212,13 +212,8 @@ def test_inference_unreadable_image_names_the_path(tiny, tmp_path):
 
 def test_published_checkpoint_round_trip(tiny, tmp_path):
     """publish_model -> init_model: hash verified, body-model buffers not shipped, same weights."""
-    import importlib.util
-
-    from helpers.tool_runner import REPO
-    spec = importlib.util.spec_from_file_location(
-        'publish_model', osp.join(REPO, 'tools/model_converters/publish_model.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    from helpers.tool_runner import load_tool
+    tool = load_tool('tools/model_converters/publish_model.py')
     published = tool.publish(tiny['ckpt'], str(tmp_path), config=tiny['config'], date='20261127')
     assert osp.basename(published).startswith('pare_tiny_20261127-')
     shipped = torch.load(published, weights_only=True)['state_dict']

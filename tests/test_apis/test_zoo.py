@@ -1,7 +1,6 @@
 """Zoo models by name: a local zoo folder (metafile + config + published weights) found by
 ``find_model``, loaded by ``init_model(name)`` and the demo."""
 import hashlib
-import importlib.util
 import os.path as osp
 import sys
 
@@ -15,14 +14,7 @@ from mmhpse.study.publish import write_metafile_entry
 sys.path.insert(0, osp.dirname(__file__))
 from test_inference import save_trained, write_config  # noqa: E402
 
-
-def _publish_tool():
-    from helpers.tool_runner import REPO
-    spec = importlib.util.spec_from_file_location(
-        'publish_model', osp.join(REPO, 'tools/model_converters/publish_model.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    return tool
+from helpers.tool_runner import load_tool  # noqa: E402
 
 
 @pytest.fixture(scope='module')
@@ -32,7 +24,7 @@ def zoo(tmp_path_factory, surrogate_body_model_dir):
     config = write_config(work, surrogate_body_model_dir)
     state = save_trained(config, str(work / 'epoch_3.pth'))
     folder = tmp_path_factory.mktemp('zoo')
-    weights = _publish_tool().publish(str(work / 'epoch_3.pth'), str(folder),
+    weights = load_tool('tools/model_converters/publish_model.py').publish(str(work / 'epoch_3.pth'), str(folder),
                                       config='pare_tiny_zoo', date='20261201')
     with open(config) as src, open(folder / 'pare_tiny_zoo.py', 'w') as dst:
         dst.write(src.read())

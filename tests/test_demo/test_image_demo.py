@@ -1,5 +1,4 @@
 """demo/image_demo.py: overlay / side view / .obj on a generated image with the surrogate model."""
-import importlib.util
 import os.path as osp
 import pickle
 import shutil
@@ -9,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 from scipy.ndimage import distance_transform_edt
-from helpers.tool_runner import REPO, run_tool
+from helpers.tool_runner import load_tool, run_tool
 
 DEMO = 'demo/image_demo.py'
 
@@ -38,10 +37,7 @@ BOX = (50, 30, 70, 130)  # x, y, w, h in a 200 x 160 image
 
 
 def _demo_module():
-    spec = importlib.util.spec_from_file_location('image_demo', osp.join(REPO, DEMO))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(DEMO)
 
 
 @pytest.fixture(scope='module')

@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from helpers.procedural_run import CONFIG, as_args, make_procedural_data, tiny_options
-from helpers.tool_runner import REPO, tool_env
+from helpers.tool_runner import REPO, load_tool, tool_env
 from mmhpse.models.body_models import load_smpl_file
 from mmhpse.utils.checkpoint import encode_safe, load_external_checkpoint
 from mmhpse.utils.safe_pickle import UnsafePickleError
@@ -167,12 +167,7 @@ def test_smpl_npz_loads_without_unrestricted_pickles(surrogate_body_model_dir, t
 
 # ---------------------------------------------------------------- publish_model
 def _publish_tool():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'publish_model', osp.join(REPO, 'tools/model_converters/publish_model.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    return tool
+    return load_tool('tools/model_converters/publish_model.py')
 
 
 def _files_under(folder):

@@ -1,7 +1,6 @@
 """mmhuman3d PARE checkpoint -> mmhpse: names from mmhuman3d's PareHead / PoseHighResolutionNet
 (hrnet_w32_conv_pare configs: 2 conv layers of 128, 25 part channels, 64 SMPL channels), shapes
 synthesised, strict loading, and equal outputs of the converted head and mmhuman3d's forward."""
-import importlib.util
 import os.path as osp
 
 import pytest
@@ -10,11 +9,9 @@ import torch.nn.functional as F
 
 from mmhpse.models.heads import MultiScaleFuseNeck, PAREHead
 
-_TOOL = osp.join(osp.dirname(__file__), '..', '..', 'tools', 'model_converters',
-                 'mmhuman3d_pare_to_mmhpse.py')
-_spec = importlib.util.spec_from_file_location('mmhuman3d_pare_to_mmhpse', _TOOL)
-conv = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(conv)
+from helpers.tool_runner import REPO, load_tool
+
+conv = load_tool('tools/model_converters/mmhuman3d_pare_to_mmhpse.py')
 
 
 def _bn(prefix, c):
@@ -161,8 +158,7 @@ def test_converted_checkpoint_loads_strictly_into_the_config_model(surrogate_bod
     from mmhpse.registry import MODELS
     from mmhpse.utils import register_all_modules
     register_all_modules()
-    cfg = Config.fromfile(osp.join(osp.dirname(_TOOL), '..', '..', 'configs', '_base_', 'models',
-                                   'pare_hrnet_w32.py')).model
+    cfg = Config.fromfile(osp.join(REPO, 'configs', '_base_', 'models', 'pare_hrnet_w32.py')).model
     cfg.body_model.model_path = osp.join(surrogate_body_model_dir, 'smpl')
     cfg.body_model.joint_regressor_extra = osp.join(surrogate_body_model_dir,
                                                     'J_regressor_extra.npy')

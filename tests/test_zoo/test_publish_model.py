@@ -42,12 +42,8 @@ def _training_checkpoint(path, experiment_name='pare_tiny_8xb2-5e_mix_20261126_1
 
 
 def _load_tool():
-    import importlib.util
-    from helpers.tool_runner import REPO
-    spec = importlib.util.spec_from_file_location('publish_model', os.path.join(REPO, TOOL))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from helpers.tool_runner import load_tool
+    return load_tool(TOOL)
 
 
 def _sha256(path):
