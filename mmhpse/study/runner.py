@@ -181,6 +181,18 @@ class StudyRunner:
                             else v for k, v in self.study.fraction_cfg_options.items()})
         return options
 
+    def _write_configs(self, job_dir: str, fraction: float, edit: Optional[Callable] = None):
+        """The fine-tuning config of ``fraction`` in ``job_dir`` and, derived from it as written
+        (before a training run replaces job_config.py with mmengine's runtime dump of it), one test
+        config per benchmark in ``job_dir/test_<prefix>``; returns ``(config, {prefix: config})``.
+        """
+        s = self.study
+        config = self.jobs.write_job_config(self._path(s.finetune_config), job_dir,
+                                            self._fraction_options(fraction), edit)
+        tests = {b.prefix: self.jobs.write_job_config(
+            config, osp.join(job_dir, f'test_{b.prefix}'), b.cfg_options) for b in s.benchmarks}
+        return config, tests
+
     def _finetune_one(self, job: FinetuneJob) -> Optional[dict]:
         """Train one fine-tuning and evaluate it on every benchmark; None when it failed."""
         s, name, label = self.study, job.pretraining.name, job.label
@@ -193,13 +205,7 @@ class StudyRunner:
         reused = self.jobs.is_done(job_dir)
         if not reused:
             self.progress(f'[..] {label} ...')
-        config = self.jobs.write_job_config(self._path(s.finetune_config), job_dir,
-                                            self._fraction_options(job.fraction),
-                                            self._finetune_edit(job))
-        # the test configs derive from the config as written here, before the training run
-        # replaces job_config.py with mmengine's runtime dump of it
-        test_cfgs = {b.prefix: self.jobs.write_job_config(
-            config, osp.join(job_dir, f'test_{b.prefix}'), b.cfg_options) for b in s.benchmarks}
+        config, test_cfgs = self._write_configs(job_dir, job.fraction, self._finetune_edit(job))
         result = self.jobs.train(config, job_dir, label)
         self._step(label, result, reused)
         metrics = {}
@@ -244,11 +250,7 @@ class StudyRunner:
                                f'frac{fraction_tag(fraction)}')
             out = osp.join(ref_dir, 'metrics.json')
             if not osp.exists(out):
-                config = self.jobs.write_job_config(self._path(self.study.finetune_config),
-                                                    ref_dir, self._fraction_options(fraction))
-                tests = {b.prefix: self.jobs.write_job_config(
-                    config, osp.join(ref_dir, f'test_{b.prefix}'), b.cfg_options)
-                    for b in self.study.benchmarks}
+                config, tests = self._write_configs(ref_dir, fraction)
                 try:
                     metrics = mean_pose_metrics(Config.fromfile(config),
                                                 {k: Config.fromfile(v) for k, v in tests.items()})
