@@ -258,11 +258,9 @@ def main(argv=None):
 
     from mmhpse.apis import inference_mesh_model, init_model
 
-    config, checkpoint = args.config, args.checkpoint
-    if not osp.isfile(config) and not config.endswith('.py'):
-        from mmhpse.apis import find_model
-        config, weights, _ = find_model(config)
-        checkpoint = weights if checkpoint is None else checkpoint
+    from mmhpse.apis import resolve_model
+    config, checkpoint = resolve_model(args.config, args.checkpoint)
+    if config != args.config:
         print(f'zoo model {args.config}: config {config}, weights {checkpoint}')
     cfg = Config.fromfile(config)
     surrogate = prepare_body_model(cfg, args.body_model_dir, args.surrogate_dir)

@@ -114,10 +114,8 @@ def init_model(config: Union[str, Config],
     from mmhpse.registry import MODELS
     from mmhpse.utils import register_all_modules
 
-    if isinstance(config, str) and not osp.isfile(config) and not config.endswith('.py'):
-        from .zoo import find_model
-        config, weights, _ = find_model(config)
-        checkpoint = weights if checkpoint is None else checkpoint
+    from .zoo import resolve_model
+    config, checkpoint = resolve_model(config, checkpoint)
     if isinstance(config, str):
         config = Config.fromfile(config)
     elif not isinstance(config, Config):

@@ -17,7 +17,7 @@ import yaml
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-__all__ = ['default_zoo_dirs', 'list_models', 'find_model']
+__all__ = ['default_zoo_dirs', 'list_models', 'find_model', 'resolve_model']
 
 
 def default_zoo_dirs() -> List[str]:
@@ -95,3 +95,12 @@ def find_model(name: str, zoo_dirs: Optional[Sequence[str]] = None
         raise FileNotFoundError(f'{entry["_metafile"]}: model {name}: weights {weights} do '
                                 'not exist')
     return config, weights, entry
+
+
+def resolve_model(config, checkpoint: Optional[str] = None):
+    """``(config, checkpoint)`` with a zoo model name replaced by its config file and, when no
+    checkpoint is given, its weights; a config file or object passes through unchanged."""
+    if isinstance(config, str) and not osp.isfile(config) and not config.endswith('.py'):
+        config, weights, _ = find_model(config)
+        checkpoint = weights if checkpoint is None else checkpoint
+    return config, checkpoint
