@@ -25,10 +25,14 @@ def read_history(job_dir: str) -> Dict[int, Dict[str, float]]:
     return history
 
 
+def curve_of(history: Dict[int, Dict[str, float]], key: str) -> List[Tuple[int, float]]:
+    """``(step, value)`` of ``key`` in a validation history, in step order."""
+    return sorted((step, values[key]) for step, values in history.items() if key in values)
+
+
 def read_curve(job_dir: str, key: str) -> List[Tuple[int, float]]:
     """``(step, value)`` of ``key`` over a job's validations, in step order."""
-    return sorted((step, values[key]) for step, values in read_history(job_dir).items()
-                  if key in values)
+    return curve_of(read_history(job_dir), key)
 
 
 def epochs_to_reach(curve: Sequence[Tuple[int, float]], target: float) -> Optional[int]:

@@ -25,7 +25,7 @@ from mmengine.config import Config
 
 from mmhpse.datasets.label_fraction import fraction_percent, fraction_tag
 
-from .curves import read_curve, read_history
+from .curves import curve_of, read_history
 from .jobs import JobRunner
 from .report import StudyReport
 from .spec import FinetuneJob, Pretraining, Study, load_study
@@ -237,9 +237,9 @@ class StudyRunner:
                 continue
             job = done['job']
             self.finetuned[job.key] = done
+            history = read_history(done['job_dir'])  # one read: the curve and the selection
             report.add(job.pretraining.name, job.fraction, done['metrics'],
-                       read_curve(done['job_dir'], report.curve_key), seed=job.seed,
-                       history=read_history(done['job_dir']))
+                       curve_of(history, report.curve_key), seed=job.seed, history=history)
         return report
 
     def references(self, report: StudyReport) -> None:
