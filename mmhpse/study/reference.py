@@ -82,24 +82,14 @@ def mean_smpl_params(samples: Iterable[dict], source: str = 'the training set'
     return _project_to_rotation(rot_sum / count), beta_sum / count, count
 
 
-def _gt_sample(s: dict) -> dict:
-    """The ground truth of an annotation dict as :class:`PackHumanInputs` packs it."""
-    out = dict(sample_idx=s.get('sample_idx'), img_path=s.get('img_path'),
-               gender=s.get('gender', 'neutral'))
-    if 'smpl_global_orient' in s and 'smpl_body_pose' in s:
-        out['gt_pose'] = np.concatenate([np.reshape(s['smpl_global_orient'], (1, 3)),
-                                         np.reshape(s['smpl_body_pose'], (23, 3))])
-        out['has_smpl'] = bool(s.get('has_smpl', True)) and 'smpl_betas' in s
-        out['gt_betas'] = np.reshape(s.get('smpl_betas', np.zeros(10)), (10, ))
-    else:
-        out.update(gt_pose=np.zeros((24, 3)), gt_betas=np.zeros(10), has_smpl=False)
-    if 'keypoints3d' in s:
-        kps = np.asarray(s['keypoints3d'], dtype=np.float32)
-        out['gt_keypoints3d'] = kps
-        out['has_keypoints3d'] = bool(s.get('has_keypoints3d', (kps[:, 3] > 0).any()))
-    else:
-        out['has_keypoints3d'] = False
-    return out
+def _packed(s: dict, rotmats, betas):
+    """A test sample as the evaluator receives it from a model: the annotation dict packed by
+    :class:`PackHumanInputs` (no image is read; a one-pixel placeholder stands in) with the
+    constant prediction ``rotmats (24, 3, 3)``, ``betas (10,)`` (tensors)."""
+    from mmhpse.datasets.transforms import PackHumanInputs
+    sample = PackHumanInputs()(dict(s, img=np.zeros((1, 1, 3), np.uint8)))['data_samples']
+    sample.pred_pose, sample.pred_betas = rotmats, betas
+    return sample
 
 
 def evaluate_constant_prediction(rotmats: np.ndarray, betas: np.ndarray, test_samples,
@@ -117,10 +107,11 @@ def evaluate_constant_prediction(rotmats: np.ndarray, betas: np.ndarray, test_sa
     register_all_modules(init_default_scope=False)
     cfgs = evaluator_cfg if isinstance(evaluator_cfg, (list, tuple)) else [evaluator_cfg]
     evaluator = Evaluator([METRICS.build(copy.deepcopy(c)) for c in cfgs])
+    import torch
+    rotmats, betas = torch.from_numpy(rotmats).float(), torch.from_numpy(betas).float()
     batch, count = [], 0
     for s in test_samples:
-        batch.append(dict(_gt_sample(s), pred_pose=rotmats.astype(np.float32),
-                          pred_betas=betas.astype(np.float32)))
+        batch.append(_packed(s, rotmats, betas))
         if len(batch) == batch_size:
             evaluator.process(batch)
             count, batch = count + len(batch), []
